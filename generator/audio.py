@@ -1,0 +1,267 @@
+"""The one audio front end: decode, mono, resample, normalise, log-mel, images, encode.
+
+Everything that turns bytes into model input (uploads, the CLI, workers,
+training, tests) goes through here, so training and inference always see the
+same spectrogram. No Django imports: this module runs in plain Python.
+
+Fixed parameters (documented in docs/architecture.md):
+    sample rate 22,050 Hz, mono; STFT n_fft 1024, hop 256, Hann window;
+    128 mel bands from 0 to 11,025 Hz (Slaney scale and norm, as librosa);
+    log-mel = ln(max(mel power, 1e-5)).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+
+SAMPLE_RATE = 22_050
+N_FFT = 1024
+HOP = 256
+N_MELS = 128
+F_MIN = 0.0
+F_MAX = SAMPLE_RATE / 2
+LOG_FLOOR = 1e-5
+TARGET_RMS_DB = -20.0
+SILENCE_RMS = 1e-4
+# Decoding reads this many frames at a time, so a file that lies about its
+# length is stopped at the duration limit instead of filling memory.
+_BLOCK_FRAMES = 65_536
+
+ENCODINGS = {
+    "wav": ("WAV", "PCM_16", "audio/wav"),
+    "flac": ("FLAC", "PCM_16", "audio/flac"),
+    "ogg": ("OGG", "VORBIS", "audio/ogg"),
+    "mp3": ("MP3", "MPEG_LAYER_III", "audio/mpeg"),
+}
+
+
+class AudioError(ValueError):
+    """Input audio that cannot be used; the message is meant for the person who sent it."""
+
+
+class NotAudioError(AudioError):
+    pass
+
+
+class EmptyAudioError(AudioError):
+    pass
+
+
+class TooLongError(AudioError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Audio as decoded from a file, before any conversion."""
+
+    samples: np.ndarray  # float32[channels, frames]
+    sample_rate: int
+    format: str
+    subtype: str
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+
+Source = str | Path | BinaryIO
+
+
+def decode(source: Source, max_seconds: float | None = None) -> Decoded:
+    """Decode any file libsndfile reads, judged by its content alone.
+
+    Raises NotAudioError for anything libsndfile cannot parse, EmptyAudioError
+    for zero frames, TooLongError past max_seconds (checked while reading).
+    """
+    if hasattr(source, "seek"):
+        source.seek(0)
+    try:
+        with sf.SoundFile(source) as f:
+            sample_rate = int(f.samplerate)
+            if sample_rate <= 0 or f.channels <= 0:
+                raise NotAudioError("The file's header is not valid audio.")
+            limit = None if max_seconds is None else int(max_seconds * sample_rate)
+            blocks = []
+            total = 0
+            while True:
+                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break
+                total += block.shape[0]
+                if limit is not None and total > limit:
+                    raise TooLongError(
+                        f"The audio is longer than the limit of {_seconds_words(max_seconds)}."
+                    )
+                blocks.append(block)
+            fmt, subtype = f.format, f.subtype
+    except sf.LibsndfileError as exc:
+        raise NotAudioError(
+            "This file could not be read as audio (WAV, FLAC, OGG, Opus or MP3)."
+        ) from exc
+    except RuntimeError as exc:  # libsndfile reports some corrupt streams this way
+        raise NotAudioError(f"The audio data is corrupt: {exc}") from exc
+    if total == 0:
+        raise EmptyAudioError("The file holds no audio (zero length).")
+    samples = np.concatenate(blocks, axis=0).T
+    if not np.all(np.isfinite(samples)):
+        raise NotAudioError("The audio data is corrupt (it holds non-numbers).")
+    return Decoded(np.ascontiguousarray(samples), sample_rate, fmt, subtype)
+
+
+def _seconds_words(seconds: float | None) -> str:
+    if seconds is None:
+        return "no limit"
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average channels: float32[C, T] -> float32[T]."""
+    return samples.mean(axis=0, dtype=np.float32) if samples.ndim == 2 else samples
+
+
+def resample(samples: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono float32[T] with soxr's high-quality filter."""
+    if orig_sr == target_sr:
+        return samples.astype(np.float32, copy=False)
+    import soxr
+
+    return soxr.resample(samples, orig_sr, target_sr, quality="HQ").astype(np.float32)
+
+
+def rms_db(samples: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
+    return 20 * math.log10(max(rms, 1e-12))
+
+
+def is_silent(samples: np.ndarray) -> bool:
+    return rms_db(samples) < 20 * math.log10(SILENCE_RMS)
+
+
+def loudness_normalise(samples: np.ndarray, target_db: float = TARGET_RMS_DB) -> np.ndarray:
+    """Scale to a target RMS level, never past full scale; silence stays silent."""
+    if is_silent(samples):
+        return samples.astype(np.float32, copy=True)
+    gain = 10 ** ((target_db - rms_db(samples)) / 20)
+    peak = float(np.max(np.abs(samples)))
+    gain = min(gain, 0.99 / peak)
+    return (samples * gain).astype(np.float32)
+
+
+def prepare(decoded: Decoded) -> np.ndarray:
+    """Turn decoded audio into the analysis signal: mono, 22,050 Hz, normalised."""
+    return loudness_normalise(resample(to_mono(decoded.samples), decoded.sample_rate))
+
+
+def load(source: Source, max_seconds: float | None = None) -> np.ndarray:
+    """Decode and prepare in one step: float32[T] at SAMPLE_RATE."""
+    return prepare(decode(source, max_seconds=max_seconds))
+
+
+@lru_cache(maxsize=4)
+def mel_filterbank(n_mels: int = N_MELS) -> np.ndarray:
+    """float32[n_mels, N_FFT // 2 + 1], librosa's Slaney mel filters."""
+    import librosa
+
+    return librosa.filters.mel(
+        sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=n_mels, fmin=F_MIN, fmax=F_MAX
+    ).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _hann():
+    import torch
+
+    return torch.hann_window(N_FFT)
+
+
+def stft(audio):
+    """Complex STFT: Tensor[..., T] -> Tensor[..., N_FFT // 2 + 1, frames]."""
+    import torch
+
+    return torch.stft(
+        audio, N_FFT, HOP, window=_hann(), center=True, pad_mode="reflect", return_complex=True
+    )
+
+
+def log_mel(audio):
+    """Log-mel power spectrogram: Tensor[..., T] (or ndarray) -> Tensor[..., N_MELS, frames]."""
+    import torch
+
+    audio = torch.as_tensor(audio, dtype=torch.float32)
+    power = stft(audio).abs().square()
+    mel = torch.from_numpy(mel_filterbank()) @ power
+    return torch.log(mel.clamp_min(LOG_FLOOR))
+
+
+def waveform_peaks(samples: np.ndarray, points: int = 600) -> list[float]:
+    """Peak amplitude per column for drawing a waveform, scaled to 0..1."""
+    if samples.size == 0:
+        return []
+    points = max(1, min(points, samples.size))
+    edges = np.linspace(0, samples.size, points + 1).astype(int)
+    peaks = np.maximum.reduceat(np.abs(samples), edges[:-1])
+    top = float(peaks.max()) or 1.0
+    return [round(float(p) / top, 3) for p in peaks]
+
+
+# A perceptual colour ramp (dark violet to pale yellow) for spectrogram images.
+_RAMP = np.array(
+    [
+        [0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122],
+        [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191],
+    ],
+    dtype=np.float32,
+)
+
+
+def spectrogram_png(log_mel_spec: np.ndarray, width: int = 1200, height: int = 256) -> bytes:
+    """Render float[N_MELS, frames] as a PNG, low frequencies at the bottom, 80 dB range."""
+    from PIL import Image
+
+    spec = np.asarray(log_mel_spec, dtype=np.float32)
+    if spec.ndim != 2 or spec.shape[1] == 0:
+        raise AudioError("Nothing to draw: the spectrogram is empty.")
+    top = float(spec.max())
+    floor = top - 80 / (10 / math.log(10))  # 80 dB below the loudest bin, in natural-log units
+    scaled = np.clip((spec - floor) / max(top - floor, 1e-6), 0, 1)[::-1]
+    position = scaled * (len(_RAMP) - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, len(_RAMP) - 1)
+    frac = (position - low)[..., None]
+    rgb = (_RAMP[low] * (1 - frac) + _RAMP[high] * frac).astype(np.uint8)
+    image = Image.fromarray(rgb, "RGB").resize((width, height), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def encode(samples: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Encode mono float32[T] as wav, flac, ogg (Vorbis) or mp3."""
+    try:
+        container, subtype, _ = ENCODINGS[fmt]
+    except KeyError:
+        raise AudioError(f"Unknown format {fmt!r}; choose one of {', '.join(ENCODINGS)}.") from None
+    buffer = io.BytesIO()
+    clipped = np.clip(samples, -1.0, 1.0).astype(np.float32)
+    sf.write(buffer, clipped, sample_rate, format=container, subtype=subtype)
+    return buffer.getvalue()
+
+
+def content_type(fmt: str) -> str:
+    return ENCODINGS[fmt][2]
