@@ -42,13 +42,19 @@ def synth_tone(
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def make_user(username: str = "alice", **kwargs):
     from django.contrib.auth import get_user_model
 
     kwargs.setdefault("email", f"{username}@example.org")
-    return get_user_model().objects.create_user(username=username, password="pw-" + username, **kwargs)
+    return get_user_model().objects.create_user(
+        username=username, password="pw-" + username, **kwargs
+    )
 
 
 @pytest.fixture
