@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from generator.routing import websocket_urlpatterns as generator_routes
+
+websocket_urlpatterns = [*generator_routes]

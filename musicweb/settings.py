@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "musicweb.accounts",
     "musicweb.library",
+    "musicweb.gallery",
     "generator",
 ]
 
@@ -234,6 +235,24 @@ MAX_CLIP_SECONDS = env_int("MAX_CLIP_SECONDS", 600, minimum=1)
 USER_QUOTA_MB = env_int("USER_QUOTA_MB", 500, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Generation jobs: per-user limits, the longest output per mode, and the worker lease.
+MAX_ACTIVE_JOBS = env_int("MAX_ACTIVE_JOBS", 3, minimum=1)
+JOBS_PER_HOUR = env_int("JOBS_PER_HOUR", 60, minimum=1)
+MAX_SECONDS = {
+    mode: env_int(f"MAX_SECONDS_{mode.upper()}", default, minimum=1)
+    for mode, default in {
+        "variation": 300,
+        "style": 120,
+        "remix": 120,
+        "continue": 300,
+        "interpolate": 120,
+        "dream": 120,
+    }.items()
+}
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
+# Progress events per job per second, at most (the SQLite channel layer's comfort zone).
+PROGRESS_EVENTS_PER_SECOND = env_int("PROGRESS_EVENTS_PER_SECOND", 10, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

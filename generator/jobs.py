@@ -1,0 +1,80 @@
+"""Submitting jobs: per-user limits, the row, and the queue message after commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from generator.catalog import MODE_INFO
+from generator.models import GenerationJob
+
+
+class JobRefused(Exception):
+    """A job we will not queue; the message is for the person who asked."""
+
+
+def check_limits(user) -> None:
+    active = GenerationJob.objects.owned_by(user).unfinished().count()
+    if active >= settings.MAX_ACTIVE_JOBS:
+        raise JobRefused(
+            f"You already have {active} jobs queued or running; the limit is "
+            f"{settings.MAX_ACTIVE_JOBS}. Wait for one to finish or cancel one."
+        )
+    hour_ago = timezone.now() - timedelta(hours=1)
+    recent = GenerationJob.objects.owned_by(user).filter(created__gte=hour_ago).count()
+    if recent >= settings.JOBS_PER_HOUR:
+        raise JobRefused(
+            f"You started {recent} jobs in the last hour; the limit is {settings.JOBS_PER_HOUR}. "
+            "Please try again later."
+        )
+
+
+def submit(user, data: dict) -> GenerationJob:
+    """Create a queued job from GenerateForm's cleaned data and enqueue it once committed."""
+    with transaction.atomic():
+        check_limits(user)
+        clips = [c for c in (data.get("clip"), data.get("clip2")) if c]
+        job = GenerationJob.objects.create(
+            owner=user,
+            title=data["title"],
+            mode=data["mode"],
+            model_version=data["model_version"],
+            clip=data.get("clip"),
+            clip2=data.get("clip2"),
+            source_names=[c.title for c in clips],
+            seconds=data["seconds"],
+            strength=0.5 if data.get("strength") is None else data["strength"],
+            steps=data.get("steps"),
+            seed=data["seed"],
+        )
+        transaction.on_commit(lambda: enqueue(job))
+    return job
+
+
+def enqueue(job: GenerationJob) -> None:
+    from generator.tasks import run_generation
+
+    result = run_generation.enqueue(job.pk)
+    GenerationJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+
+def resubmit(job: GenerationJob, *, new_seed: int | None = None) -> GenerationJob:
+    """Queue the same recipe again (Retry keeps the seed; Generate again picks a new one)."""
+    data = {
+        "title": job.title,
+        "mode": job.mode,
+        "model_version": job.model_version,
+        "clip": job.clip,
+        "clip2": job.clip2,
+        "seconds": job.seconds,
+        "strength": job.strength,
+        "steps": job.steps,
+        "seed": job.seed if new_seed is None else new_seed,
+    }
+    needed = MODE_INFO[job.mode].clips
+    if (needed >= 1 and job.clip is None) or (needed >= 2 and job.clip2 is None):
+        raise JobRefused("A source clip of this job was deleted; pick another one.")
+    return submit(job.owner, data)

@@ -1,0 +1,300 @@
+"""Rows the engine works from: model versions, and generation jobs as the source of truth.
+
+A job row holds everything about a job (inputs, recipe, status, progress,
+lease, result); the task queue only carries its id. Pages, the API, sockets
+and the admin all read the same row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.urls import reverse
+from django.utils import timezone
+
+from generator.catalog import MODE_CHOICES
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def active(self) -> ModelVersionQuerySet:
+        return self.filter(state=ModelVersion.State.ACTIVE)
+
+    def for_mode(self, mode: str) -> ModelVersionQuerySet:
+        # A handful of rows: filtering in Python works alike on SQLite and PostgreSQL.
+        ids = [v.pk for v in self.active().only("pk", "modes") if mode in v.modes]
+        return self.filter(pk__in=ids)
+
+    def default_for(self, mode: str) -> ModelVersion | None:
+        versions = list(self.for_mode(mode).order_by("-created"))
+        defaults = [v for v in versions if mode in v.default_for]
+        return (defaults or versions or [None])[0]
+
+
+class ModelVersion(models.Model):
+    """One generative network (or the training-free engine) that users can pick."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    arch = models.CharField(
+        max_length=40, help_text="Architecture name, e.g. texture, unet, tagger."
+    )
+    modes = models.JSONField(default=list, help_text="Modes this version serves.")
+    default_for = models.JSONField(
+        default=list, blank=True, help_text="Modes it is the default of."
+    )
+    weights_path = models.CharField(
+        max_length=500, blank=True, help_text="Folder with model.safetensors and config.json."
+    )
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    provenance = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="unique_model_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class JobQuerySet(models.QuerySet):
+    def owned_by(self, user) -> JobQuerySet:
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def visible_to(self, user) -> JobQuerySet:
+        if user.is_authenticated and user.is_staff:
+            return self.all()
+        return self.owned_by(user)
+
+    def unfinished(self) -> JobQuerySet:
+        return self.filter(status__in=GenerationJob.UNFINISHED)
+
+    def queued(self) -> JobQuerySet:
+        return self.filter(status=GenerationJob.Status.QUEUED)
+
+    def expired_leases(self) -> JobQuerySet:
+        return self.filter(status=GenerationJob.Status.RUNNING, lease_expires__lt=timezone.now())
+
+
+class GenerationJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    MAX_ATTEMPTS = 2
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
+    title = models.CharField(max_length=200)
+    mode = models.CharField(max_length=20, choices=MODE_CHOICES)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="jobs")
+    clip = models.ForeignKey(
+        "library.Clip", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    clip2 = models.ForeignKey(
+        "library.Clip", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_names = models.JSONField(default=list, help_text="Clip titles at submission time.")
+    seconds = models.FloatField()
+    strength = models.FloatField(default=0.5)
+    steps = models.PositiveIntegerField(null=True, blank=True)
+    seed = models.BigIntegerField()
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=100, default="waiting in the queue")
+    eta_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    worker = models.CharField(max_length=100, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    track = models.OneToOneField(
+        "gallery.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
+    )
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created"]),
+            models.Index(fields=["status", "created"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} job {self.uid} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("generator:job", args=[self.uid])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def recipe(self) -> dict:
+        """Everything needed to reproduce the result."""
+        return {
+            "mode": self.mode,
+            "model": self.model_version.label,
+            "model_version_id": self.model_version_id,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "strength": self.strength,
+            "steps": self.steps,
+            "sources": self.source_names,
+        }
+
+    def queue_position(self) -> int | None:
+        """1 for the next job to run; None once it is no longer queued."""
+        if self.status != self.Status.QUEUED:
+            return None
+        ahead = GenerationJob.objects.queued().filter(
+            Q(created__lt=self.created) | Q(created=self.created, id__lt=self.id)
+        )
+        return ahead.count() + 1
+
+    def state(self) -> dict:
+        """The job's public state, as sent over the socket and the API."""
+        state = {
+            "id": str(self.uid),
+            "status": self.status,
+            "progress": round(self.progress, 4),
+            "stage": self.stage,
+            "eta": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "queue_position": self.queue_position(),
+            "error": self.error,
+        }
+        if self.status == self.Status.DONE and self.track_id:
+            state["result"] = self.track.urls()
+        return state
+
+    # Transitions. Each is a conditional UPDATE so two processes can never both win.
+
+    def claim(self, worker: str, lease_seconds: float) -> bool:
+        """Take a queued job for this worker; False if another worker or a cancel won."""
+        now = timezone.now()
+        won = GenerationJob.objects.filter(
+            pk=self.pk, status=self.Status.QUEUED, cancel_requested=False
+        ).update(
+            status=self.Status.RUNNING,
+            worker=worker,
+            started=now,
+            lease_expires=now + timedelta(seconds=lease_seconds),
+            attempts=F("attempts") + 1,
+            stage="starting",
+        )
+        if won:
+            self.refresh_from_db()
+        return bool(won)
+
+    def report(
+        self, worker: str, progress: float, stage: str, eta: float | None, lease_seconds: float
+    ) -> bool:
+        """Record progress and renew the lease; False if the job is no longer ours to run."""
+        updated = GenerationJob.objects.filter(
+            pk=self.pk, status=self.Status.RUNNING, worker=worker
+        ).update(
+            progress=Greatest(F("progress"), progress),
+            stage=stage,
+            eta_seconds=eta,
+            lease_expires=timezone.now() + timedelta(seconds=lease_seconds),
+        )
+        self.progress, self.stage, self.eta_seconds = max(self.progress, progress), stage, eta
+        return bool(updated)
+
+    def finish(self, worker: str, track) -> bool:
+        return self._end(worker, self.Status.DONE, track=track, progress=1.0, stage="done")
+
+    def fail(self, worker: str, error: str) -> bool:
+        return self._end(worker, self.Status.FAILED, error=error[:2000], stage="failed")
+
+    def _end(self, worker: str, status: str, **fields) -> bool:
+        now = timezone.now()
+        updated = GenerationJob.objects.filter(
+            pk=self.pk, status=self.Status.RUNNING, worker=worker
+        ).update(status=status, finished=now, lease_expires=None, eta_seconds=None, **fields)
+        if updated:
+            self.refresh_from_db()
+        return bool(updated)
+
+    def cancel(self) -> bool:
+        """Cancel at once if queued; ask the worker to stop if running. False if already over."""
+        now = timezone.now()
+        with transaction.atomic():
+            if GenerationJob.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+                status=self.Status.CANCELLED, cancel_requested=True, finished=now, stage="cancelled"
+            ):
+                self.refresh_from_db()
+                return True
+            asked = GenerationJob.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+                cancel_requested=True, stage="cancelling"
+            )
+        self.refresh_from_db()
+        return bool(asked)
+
+    def mark_cancelled(self, worker: str) -> bool:
+        return self._end(worker, self.Status.CANCELLED, stage="cancelled")
+
+    def requeue_or_fail(self) -> str:
+        """Return a job whose worker vanished to the queue, or fail it after too many tries."""
+        base = GenerationJob.objects.filter(
+            pk=self.pk, status=self.Status.RUNNING, lease_expires__lt=timezone.now()
+        )
+        if self.cancel_requested:
+            base.update(status=self.Status.CANCELLED, finished=timezone.now(), stage="cancelled")
+            return self.Status.CANCELLED
+        if self.attempts >= self.MAX_ATTEMPTS:
+            base.update(
+                status=self.Status.FAILED,
+                finished=timezone.now(),
+                lease_expires=None,
+                stage="failed",
+                error="The worker running this job stopped responding, twice. Please retry.",
+            )
+            return self.Status.FAILED
+        base.update(
+            status=self.Status.QUEUED,
+            worker="",
+            lease_expires=None,
+            stage="back in the queue after a worker stopped",
+            eta_seconds=None,
+        )
+        return self.Status.QUEUED

@@ -1,0 +1,261 @@
+"""Run one generation job inside a worker: claim, generate, store, report, finish.
+
+This is the only place that turns the engine's progress(stage, fraction) and
+cancelled() callbacks into row updates and channel messages. The job row is
+claimed with a conditional update and held with a lease that a heartbeat
+renews; a worker that dies lets the lease lapse and reap() requeues the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import close_old_connections
+
+from generator.models import GenerationJob, ModelVersion
+from musicweb.gallery.models import Track, track_folder
+
+log = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_group(job_uid) -> str:
+    return f"job-{job_uid}"
+
+
+def user_group(user_id: int) -> str:
+    return f"jobs-of-{user_id}"
+
+
+def broadcast(job: GenerationJob) -> None:
+    """Send the job's state to its watchers and to its owner's job list."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "job.progress", "state": job.state()}
+    try:
+        async_to_sync(layer.group_send)(job_group(job.uid), message)
+        async_to_sync(layer.group_send)(user_group(job.owner_id), message)
+    except Exception:  # a lost message is caught up on reconnect; never fail a job for it
+        log.exception("could not send progress of job %s", job.uid)
+
+
+def broadcast_queue_positions(limit: int = 50) -> None:
+    """Tell queued jobs their new place after the queue moved."""
+    for job in GenerationJob.objects.queued().order_by("created", "id")[:limit]:
+        broadcast(job)
+
+
+@lru_cache(maxsize=8)
+def _load_weights(weights_path: str):
+    from generator import checkpoints
+
+    return checkpoints.load(Path(weights_path))
+
+
+def load_model(version: ModelVersion):
+    """The engine object for a model version, loaded once per worker process."""
+    if not version.weights_path:
+        return None  # training-free modes need no weights
+    path = Path(version.weights_path)
+    if not path.is_absolute():
+        path = Path(settings.BASE_DIR) / path
+    return _load_weights(str(path))
+
+
+class Reporter:
+    """Throttled progress reporting, cancellation polling and the lease heartbeat."""
+
+    def __init__(self, job: GenerationJob, worker: str) -> None:
+        self.job = job
+        self.worker = worker
+        self.lease = settings.JOB_LEASE_SECONDS
+        self.min_interval = 1.0 / settings.PROGRESS_EVENTS_PER_SECOND
+        self.started = time.monotonic()
+        self.last_sent = 0.0
+        self.last_poll = 0.0
+        self.lost = False  # the row is no longer ours (requeued by a reaper, or gone)
+        self.cancel_seen = False
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> Reporter:
+        self._heartbeat.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._heartbeat.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            try:
+                if not self.job.report(
+                    self.worker, self.job.progress, self.job.stage, self.job.eta_seconds, self.lease
+                ):
+                    self.lost = True
+            except Exception:
+                log.exception("heartbeat of job %s failed", self.job.uid)
+            finally:
+                close_old_connections()
+
+    def progress(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        fraction = max(self.job.progress, min(1.0, float(fraction)))
+        if now - self.last_sent < self.min_interval and fraction < 1.0:
+            return
+        self.last_sent = now
+        elapsed = now - self.started
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else None
+        if not self.job.report(self.worker, fraction, stage[:100], eta, self.lease):
+            self.lost = True
+        broadcast(self.job)
+
+    def cancelled(self) -> bool:
+        now = time.monotonic()
+        if self.lost or self.cancel_seen:
+            return True
+        if now - self.last_poll >= 0.2:
+            self.last_poll = now
+            self.cancel_seen = GenerationJob.objects.filter(
+                pk=self.job.pk, cancel_requested=True
+            ).exists()
+        return self.cancel_seen
+
+
+def _load_clips(job: GenerationJob) -> list:
+    from generator import audio
+
+    clips = []
+    for clip in (job.clip, job.clip2):
+        if clip is not None:
+            with clip.analysis.open("rb") as handle:
+                clips.append(audio.load(handle))
+    return clips
+
+
+def _store_track(job: GenerationJob, samples) -> Track:
+    """Write the WAV master, spectrogram and peaks, and create the private Track."""
+    from generator import audio
+
+    track = Track(
+        owner=job.owner,
+        title=job.title,
+        mode=job.mode,
+        model_version=job.model_version,
+        recipe=job.recipe,
+        peaks=audio.waveform_peaks(samples),
+        duration=round(len(samples) / audio.SAMPLE_RATE, 3),
+    )
+    folder = track_folder(track)
+    written = []
+    try:
+        wav = audio.encode(samples, "wav")
+        png = audio.spectrogram_png(audio.log_mel(samples).numpy())
+        track.audio = default_storage.save(f"{folder}/track.wav", ContentFile(wav))
+        written.append(track.audio.name)
+        track.spectrogram = default_storage.save(f"{folder}/spectrogram.png", ContentFile(png))
+        written.append(track.spectrogram.name)
+        track.stored_bytes = len(wav) + len(png)
+        track.save()
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+    return track
+
+
+def run_job(job_id: int, worker: str = WORKER_ID) -> str:
+    """Run the job if it is still queued; return its final status."""
+    from generator import errors, modes
+
+    try:
+        job = GenerationJob.objects.select_related("model_version", "clip", "clip2").get(pk=job_id)
+    except GenerationJob.DoesNotExist:
+        return "missing"
+    if not job.claim(worker, settings.JOB_LEASE_SECONDS):
+        return "skipped"
+    broadcast(job)
+    broadcast_queue_positions()
+    log.info("job %s (%s, %.0f s) started on %s", job.uid, job.mode, job.seconds, worker)
+
+    with Reporter(job, worker) as reporter:
+        track = None
+        try:
+            reporter.progress("analysing clip", 0.0)
+            clips = _load_clips(job)
+            model = load_model(job.model_version)
+            samples = modes.generate(
+                job.mode,
+                clips,
+                modes.Params(
+                    seconds=job.seconds, seed=job.seed, strength=job.strength, steps=job.steps
+                ),
+                model=model,
+                progress=lambda stage, fraction: reporter.progress(stage, 0.02 + 0.9 * fraction),
+                cancelled=reporter.cancelled,
+            )
+            if reporter.cancelled():
+                raise errors.Cancelled("cancelled")
+            reporter.progress("encoding", 0.95)
+            track = _store_track(job, samples)
+            if not job.finish(worker, track):
+                raise errors.Cancelled("the job was cancelled or taken from this worker")
+        except errors.Cancelled:
+            if track is not None:
+                track.delete()
+            if reporter.lost:
+                log.warning("job %s was taken from %s; dropping its work", job.uid, worker)
+                return "lost"
+            job.mark_cancelled(worker)
+        except errors.InvalidInput as exc:
+            job.fail(worker, str(exc))
+        except Exception as exc:
+            log.exception("job %s failed", job.uid)
+            job.fail(
+                worker,
+                f"The generator hit an internal error ({type(exc).__name__}). "
+                "It is logged; please retry, or try other settings.",
+            )
+    job.refresh_from_db()
+    broadcast(job)
+    log.info("job %s ended %s", job.uid, job.status)
+    return job.status
+
+
+def reap() -> dict[str, int]:
+    """Requeue (or fail) running jobs whose worker stopped renewing the lease."""
+    from generator.jobs import enqueue
+
+    counts: dict[str, int] = {}
+    for job in GenerationJob.objects.expired_leases():
+        outcome = job.requeue_or_fail()
+        counts[outcome] = counts.get(outcome, 0) + 1
+        job.refresh_from_db()
+        log.warning("job %s lease expired (worker %s): %s", job.uid, job.worker or "?", outcome)
+        if job.status == GenerationJob.Status.QUEUED:
+            enqueue(job)
+        broadcast(job)
+    return counts
+
+
+def reaper_loop(stop: threading.Event, interval: float = 10.0) -> None:
+    while not stop.wait(interval):
+        try:
+            reap()
+        except Exception:
+            log.exception("reaper pass failed")
+        finally:
+            close_old_connections()

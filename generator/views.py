@@ -1,0 +1,159 @@
+"""Pages for making music: the Generate form, a job's live page, and one's job list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from generator.catalog import MODE_INFO
+from generator.forms import GenerateForm, random_seed
+from generator.jobs import JobRefused, resubmit, submit
+from generator.models import GenerationJob, ModelVersion
+from musicweb.library.models import Clip
+
+
+def get_job_for_user(user, uid) -> GenerationJob:
+    """The job if the user owns it (or is staff); 404 otherwise."""
+    try:
+        return (
+            GenerationJob.objects.visible_to(user)
+            .select_related("model_version", "track", "clip", "clip2")
+            .get(uid=uid)
+        )
+    except (GenerationJob.DoesNotExist, ValueError):
+        raise Http404("No such job.") from None
+
+
+def _initial_from_job(job: GenerationJob) -> dict:
+    return {
+        "mode": job.mode,
+        "clip": job.clip.uid if job.clip else None,
+        "clip2": job.clip2.uid if job.clip2 else None,
+        "model_version": job.model_version_id,
+        "seconds": job.seconds,
+        "strength": job.strength,
+        "steps": job.steps,
+        "seed": job.seed,
+        "title": job.title,
+    }
+
+
+def _initial_from_query(request) -> dict:
+    """Refill the form from a link, e.g. the gallery's "try these settings" or a clip page."""
+    allowed = (
+        "mode",
+        "clip",
+        "clip2",
+        "model_version",
+        "seconds",
+        "strength",
+        "steps",
+        "seed",
+        "title",
+    )
+    return {key: request.GET[key] for key in allowed if request.GET.get(key)}
+
+
+def _mode_versions() -> dict[str, list[dict]]:
+    """Active model versions per mode, so the page can offer only those that fit."""
+    versions = list(ModelVersion.objects.active())
+    return {
+        mode: [
+            {"id": v.pk, "label": v.label, "default": mode in v.default_for}
+            for v in versions
+            if mode in v.modes
+        ]
+        for mode in MODE_INFO
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def generate(request):
+    if request.method == "POST":
+        form = GenerateForm(request.user, request.POST)
+        if form.is_valid():
+            try:
+                job = submit(request.user, form.cleaned_data)
+            except JobRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect(job)
+    else:
+        initial = {}
+        if request.GET.get("from"):
+            initial = _initial_from_job(get_job_for_user(request.user, request.GET["from"]))
+        initial.update(_initial_from_query(request))
+        form = GenerateForm(request.user, initial=initial)
+    return render(
+        request,
+        "generator/generate.html",
+        {
+            "form": form,
+            "modes": MODE_INFO.values(),
+            "mode_versions": _mode_versions(),
+            "has_clips": Clip.objects.owned_by(request.user).exists(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def job_detail(request, uid):
+    job = get_job_for_user(request.user, uid)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse(job.state())
+    return render(request, "generator/job.html", {"job": job, "state": job.state()})
+
+
+@login_required
+@require_POST
+def job_cancel(request, uid):
+    job = get_job_for_user(request.user, uid)
+    if job.cancel():
+        from generator.runner import broadcast
+
+        broadcast(job)
+        messages.info(request, "Cancelling." if job.status == job.Status.RUNNING else "Cancelled.")
+    else:
+        messages.info(request, "This job has already ended.")
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def job_again(request, uid):
+    """Queue the job's recipe again: Retry keeps the seed, Generate again draws a new one."""
+    job = get_job_for_user(request.user, uid)
+    if job.owner != request.user:
+        raise Http404("No such job.")
+    new_seed = random_seed() if request.POST.get("seed") == "new" else None
+    try:
+        again = resubmit(job, new_seed=new_seed)
+    except JobRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
+    return redirect(again)
+
+
+@login_required
+@require_GET
+def job_list(request):
+    jobs = (
+        GenerationJob.objects.owned_by(request.user)
+        .select_related("model_version", "track")
+        .order_by("-created")
+    )
+    status = request.GET.get("status")
+    if status in GenerationJob.Status.values:
+        jobs = jobs.filter(status=status)
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "generator/jobs.html",
+        {"page": page, "status": status, "statuses": GenerationJob.Status.choices},
+    )
