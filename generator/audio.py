@@ -173,14 +173,42 @@ def load(source: Source, max_seconds: float | None = None) -> np.ndarray:
     return prepare(decode(source, max_seconds=max_seconds))
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above (as librosa, htk=False)."""
+    hz = np.asanyarray(hz, dtype=np.float64)
+    mels = hz / (200.0 / 3)
+    log_region = hz >= 1000.0
+    mels[log_region] = 15.0 + np.log(hz[log_region] / 1000.0) / (np.log(6.4) / 27.0)
+    return mels
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    mels = np.asanyarray(mels, dtype=np.float64)
+    hz = mels * (200.0 / 3)
+    log_region = mels >= 15.0
+    hz[log_region] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mels[log_region] - 15.0))
+    return hz
+
+
 @lru_cache(maxsize=4)
 def mel_filterbank(n_mels: int = N_MELS) -> np.ndarray:
-    """float32[n_mels, N_FFT // 2 + 1], librosa's Slaney mel filters."""
-    import librosa
+    """float32[n_mels, N_FFT // 2 + 1], librosa's Slaney mel filters.
 
-    return librosa.filters.mel(
-        sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=n_mels, fmin=F_MIN, fmax=F_MAX
-    ).astype(np.float32)
+    Computed here rather than by librosa.filters.mel (same formula, same
+    numbers; a test checks) because importing librosa costs over a second,
+    which a worker's first job and the vocoder's cold start should not pay.
+    """
+    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+    mel_f = _mel_to_hz(
+        np.linspace(_hz_to_mel(np.array([F_MIN]))[0], _hz_to_mel(np.array([F_MAX]))[0], n_mels + 2)
+    )
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fft_freqs)
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper)).astype(np.float32)
+    weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None].astype(np.float32)
+    return weights
 
 
 @lru_cache(maxsize=1)
@@ -221,6 +249,7 @@ def waveform_peaks(samples: np.ndarray, points: int = 600) -> list[float]:
 
 
 # A perceptual colour ramp (dark violet to pale yellow) for spectrogram images.
+# fmt: off
 _RAMP = np.array(
     [
         [0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122],
@@ -228,6 +257,7 @@ _RAMP = np.array(
     ],
     dtype=np.float32,
 )
+# fmt: on
 
 
 def spectrogram_png(log_mel_spec: np.ndarray, width: int = 1200, height: int = 256) -> bytes:
