@@ -1,0 +1,150 @@
+"""Diffusion schedule, training target and the DDIM sampler over normalised log-mels.
+
+Continuous time t in [0, 1] with the cosine schedule alpha = cos(pi t / 2),
+sigma = sin(pi t / 2) (alpha^2 + sigma^2 = 1), and v-prediction
+(v = alpha * eps - sigma * x0), because v stays well-scaled at both ends and
+lets a few-step deterministic DDIM sampler (Song et al. 2021) work: steps are
+the user's speed/quality dial.
+
+Inpainting (continue): the model sees the known log-mel and its mask as extra
+input channels, and at every step the predicted clean spectrogram is replaced
+by the known one under the mask, so the known frames come out exactly.
+
+Shapes: x is Tensor[B, 1, n_mels, W] (normalised log-mel), t is Tensor[B].
+No Django imports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+Progress = Callable[[str, float], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class MelNorm:
+    """Map log-mel (natural-log power) to the model's roughly unit-variance range."""
+
+    mean: float = -5.0
+    std: float = 3.0
+
+    def encode(self, log_mel: torch.Tensor) -> torch.Tensor:
+        return (log_mel - self.mean) / self.std
+
+    def decode(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+
+def alpha_sigma(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosine schedule: Tensor[B] -> (alpha, sigma), each Tensor[B, 1, 1, 1]."""
+    angle = (t.clamp(0.0, 1.0) * (math.pi / 2)).view(-1, 1, 1, 1)
+    return angle.cos(), angle.sin()
+
+
+def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """Noise clean x0 to time t: x_t = alpha x0 + sigma eps."""
+    alpha, sigma = alpha_sigma(t)
+    return alpha * x0 + sigma * noise
+
+
+def v_target(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    alpha, sigma = alpha_sigma(t)
+    return alpha * noise - sigma * x0
+
+
+def _pad_width(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    extra = (-x.shape[-1]) % multiple
+    if extra == 0:
+        return x
+    mode = "reflect" if x.shape[-1] > extra else "replicate"
+    return F.pad(x, (0, extra, 0, 0), mode=mode)
+
+
+def predict(
+    model: torch.nn.Module,
+    x_t: torch.Tensor,
+    t: torch.Tensor,
+    known: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Model's (x0_hat, eps_hat) for x_t at time t, any width (padded to the net's multiple)."""
+    width = x_t.shape[-1]
+    if known is None:
+        known = torch.zeros_like(x_t)
+    if mask is None:
+        mask = torch.zeros_like(x_t)
+    multiple = getattr(model, "multiple", 8)
+    v = model(
+        _pad_width(x_t, multiple),
+        _pad_width(known, multiple),
+        _pad_width(mask, multiple),
+        t.expand(x_t.shape[0]),
+    )[..., :width]
+    alpha, sigma = alpha_sigma(t.expand(x_t.shape[0]))
+    x0 = alpha * x_t - sigma * v
+    eps = sigma * x_t + alpha * v
+    return x0, eps
+
+
+def _check(cancelled: Cancelled | None) -> None:
+    if cancelled is not None and cancelled():
+        from generator.errors import Cancelled as CancelledError
+
+        raise CancelledError("Generation was cancelled.")
+
+
+@torch.inference_mode()
+def ddim_sample(
+    model: torch.nn.Module,
+    x_t: torch.Tensor,
+    *,
+    t_start: float = 1.0,
+    steps: int = 20,
+    known: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    stage: str = "denoising",
+) -> torch.Tensor:
+    """Run deterministic DDIM from time t_start down to 0: Tensor[B,1,M,W] -> clean x0.
+
+    With known/mask, the known frames are imposed on every x0 estimate
+    (inpainting); the result equals ``known`` under the mask.
+    """
+    steps = max(1, int(steps))
+    times = torch.linspace(float(t_start), 0.0, steps + 1)
+    x = x_t
+    x0 = x
+    for i in range(steps):
+        _check(cancelled)
+        t, s = times[i : i + 1], times[i + 1 : i + 2]
+        x0, eps = predict(model, x, t, known, mask)
+        x0 = x0.clamp(-4.0, 4.0)
+        if mask is not None and known is not None:
+            x0 = mask * known + (1 - mask) * x0
+        alpha_s, sigma_s = alpha_sigma(s)
+        x = alpha_s * x0 + sigma_s * eps
+        if progress is not None:
+            progress(stage, (i + 1) / steps)
+    return x0
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation per frame: a, b Tensor[B,1,M,W]; w Tensor[W] in 0..1.
+
+    Gaussian latents live near a sphere; a straight line between two of them
+    passes through low-norm (too quiet, too smooth) latents, a great circle
+    does not. Angles are measured per frame over the mel axis.
+    """
+    dot = (a * b).sum(dim=2, keepdim=True)
+    norm = a.norm(dim=2, keepdim=True) * b.norm(dim=2, keepdim=True)
+    omega = torch.arccos((dot / norm.clamp_min(1e-8)).clamp(-0.9999, 0.9999))
+    w = w.view(1, 1, 1, -1)
+    so = omega.sin()
+    return (torch.sin((1 - w) * omega) * a + torch.sin(w * omega) * b) / so

@@ -1,0 +1,312 @@
+"""The trained diffusion modes: remix, continue, interpolate and dream.
+
+All four drive one small U-Net (generator/nets/unet.py) with the DDIM sampler
+of generator/diffusion.py over normalised log-mels, and the engine's
+Griffin-Lim (generator/vocoder.py) for phase. Each mode is registered into
+``generator.modes.MODES`` when this module is imported (modes.py imports it at
+its end), and is called through ``modes.generate``, which validates the
+request and guarantees the output length.
+
+Why these recipes, in one line each:
+- remix is SDEdit: noise the clip's mel to time ``strength`` and denoise, so
+  0 keeps the clip and 1 ignores it.
+- continue outpaints window after window; each window sees the last frames of
+  what exists as known input channels and has them imposed on every denoising
+  step, so joins are seamless in the mel domain.
+- interpolate noises both clips with the same seeded noise to time
+  ``strength``, slerps the two latents frame by frame along a smooth curve
+  from A to B, and denoises the result.
+- dream denoises seeded Gaussian noise from t = 1.
+
+Shapes: audio is float32[T] at 22,050 Hz; mels are Tensor[1, 1, 128, frames].
+No Django imports.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generator import audio, checkpoints, diffusion, vocoder
+from generator.diffusion import MelNorm
+from generator.errors import EngineError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+Cancelled = Callable[[], bool]
+
+DEFAULT_STEPS = 20
+MAX_STEPS = 200
+# continue: each new window is CONTINUE_WIDTH frames of which the first
+# CONTINUE_CONTEXT are known (0.74 s of context, 1.49 s of new audio a window).
+CONTINUE_WIDTH = 192
+CONTINUE_CONTEXT = 64
+CROSSFADE = 1024  # samples (46 ms) where the original clip hands over to the generated audio
+DENOISE_SHARE = 0.85  # of the progress bar; the vocoder gets the rest
+
+
+def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm]:
+    """The U-Net and its normalisation from None (the default), a path or a Checkpoint."""
+    try:
+        if model is None:
+            ckpt = checkpoints.default("unet")
+        elif isinstance(model, checkpoints.Checkpoint):
+            ckpt = model
+        elif isinstance(model, str | Path):
+            ckpt = checkpoints.cached(model)
+        else:
+            raise InvalidInput(f"Not a diffusion model: {type(model).__name__}.")
+    except checkpoints.CheckpointError as exc:
+        raise EngineError(f"The diffusion model cannot be used: {exc}") from exc
+    if ckpt.arch != "unet":
+        raise InvalidInput(f"This mode needs a diffusion U-Net, not a {ckpt.arch!r} model.")
+    extra = ckpt.extra
+    return ckpt.model, MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
+
+
+def _steps(params: Any, fraction: float = 1.0) -> int:
+    steps = DEFAULT_STEPS if params.steps is None else int(params.steps)
+    if not 1 <= steps <= MAX_STEPS:
+        raise InvalidInput(f"Steps must be between 1 and {MAX_STEPS}.")
+    return max(1, math.ceil(steps * fraction))
+
+
+def _frames(seconds: float) -> int:
+    return vocoder.n_frames(round(seconds * audio.SAMPLE_RATE))
+
+
+def _fit(samples: np.ndarray, length: int) -> np.ndarray:
+    """Loop or cut audio to exactly ``length`` samples."""
+    if len(samples) == 0:
+        raise InvalidInput("The clip is empty.")
+    reps = math.ceil(length / len(samples))
+    return np.tile(samples, reps)[:length].astype(np.float32)
+
+
+def _mel(samples: np.ndarray, norm: MelNorm) -> torch.Tensor:
+    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames]."""
+    return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
+
+
+def _noise(shape: Sequence[int], seed: int, offset: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + offset)
+    return torch.randn(tuple(shape), generator=gen)
+
+
+def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """A progress callback that maps a sub-task's 0..1 onto lo..hi of the whole."""
+    if progress is None:
+        return None
+    return lambda stage, fraction: progress(stage, lo + (hi - lo) * fraction)
+
+
+def _vocode(
+    x: torch.Tensor,
+    norm: MelNorm,
+    length: int,
+    seed: int,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> np.ndarray:
+    """Normalised mel Tensor[1, 1, 128, F] -> audio float32[length], seeded phase."""
+    log_mel = norm.decode(x[0, 0]).clamp(math.log(audio.LOG_FLOOR), 8.0)
+
+    def step(fraction: float) -> None:
+        if cancelled is not None and cancelled():
+            from generator.errors import Cancelled as CancelledError
+
+            raise CancelledError("Generation was cancelled.")
+        if progress is not None:
+            progress("reconstructing phase", DENOISE_SHARE + (1 - DENOISE_SHARE) * fraction)
+
+    gen = torch.Generator().manual_seed(int(seed) + 7)
+    out = vocoder.log_mel_to_audio(log_mel, length, generator=gen, step=step)[0].numpy()
+    return _level(out.astype(np.float32))
+
+
+def _level(samples: np.ndarray) -> np.ndarray:
+    """Loudness-normalise like the front end; the result is never silent unless the mel was."""
+    return audio.loudness_normalise(samples)
+
+
+def _length(params: Any) -> int:
+    return round(params.seconds * audio.SAMPLE_RATE)
+
+
+def _repaint(
+    net: torch.nn.Module,
+    norm: MelNorm,
+    x_t: torch.Tensor,
+    t_start: float,
+    params: Any,
+    length: int,
+    stage: str,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> np.ndarray:
+    """Denoise x_t Tensor[1, 1, 128, F] from t_start to 0 and vocode it to float32[length]."""
+    x0 = diffusion.ddim_sample(
+        net,
+        x_t,
+        t_start=t_start,
+        steps=_steps(params, t_start),
+        progress=_stage(progress, 0.0, DENOISE_SHARE),
+        cancelled=cancelled,
+        stage=stage,
+    )
+    return _vocode(x0, norm, length, params.seed, progress, cancelled)
+
+
+@torch.inference_mode()
+def run_remix(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
+    """Repaint one clip: strength 0 returns it (looped or cut to length), 1 ignores it."""
+    length = _length(params)
+    source = _fit(np.asarray(clips[0], dtype=np.float32), length)
+    strength = float(params.strength)
+    if strength <= 0.0:
+        return source
+    net, norm = resolve_model(model)
+    x = _mel(source, norm)
+    noise = _noise(x.shape, params.seed)
+    x_t = diffusion.q_sample(x, torch.tensor([strength]), noise)
+    return _repaint(net, norm, x_t, strength, params, length, "repainting", progress, cancelled)
+
+
+@torch.inference_mode()
+def run_dream(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
+    """Unconditional audio from a seed: denoise Gaussian noise from t = 1."""
+    length = _length(params)
+    net, norm = resolve_model(model)
+    noise = _noise((1, 1, audio.N_MELS, vocoder.n_frames(length)), params.seed)
+    return _repaint(net, norm, noise, 1.0, params, length, "dreaming", progress, cancelled)
+
+
+@torch.inference_mode()
+def run_interpolate(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
+    """Morph clip A into clip B over the whole duration (strength: how freely to repaint)."""
+    length = _length(params)
+    net, norm = resolve_model(model)
+    a = _mel(_fit(np.asarray(clips[0], dtype=np.float32), length), norm)
+    b = _mel(_fit(np.asarray(clips[1], dtype=np.float32), length), norm)
+    frames = a.shape[-1]
+    ramp = torch.linspace(0.0, 1.0, frames)
+    w = ramp * ramp * (3 - 2 * ramp)  # smoothstep: lingers on A and on B, moves in the middle
+    strength = float(params.strength)
+    if strength <= 0.0:
+        return _vocode(a * (1 - w) + b * w, norm, length, params.seed, progress, cancelled)
+    t = torch.tensor([strength])
+    noise = _noise(a.shape, params.seed)
+    x_t = diffusion.slerp(diffusion.q_sample(a, t, noise), diffusion.q_sample(b, t, noise), w)
+    return _repaint(net, norm, x_t, strength, params, length, "morphing", progress, cancelled)
+
+
+@torch.inference_mode()
+def run_continue(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
+    """The clip followed by its continuation, ``params.seconds`` long in total.
+
+    The U-Net outpaints CONTINUE_WIDTH-frame windows whose first
+    CONTINUE_CONTEXT frames are the known past; the generated mel (with the
+    clip's last seconds, for phase continuity) is vocoded and cross-faded onto
+    the untouched original audio at the clip's end.
+    """
+    length = _length(params)
+    clip = np.asarray(clips[0], dtype=np.float32)
+    if len(clip) >= length:
+        raise InvalidInput(
+            f"Continue makes the clip longer: choose a duration above the clip's "
+            f"{len(clip) / audio.SAMPLE_RATE:.1f} s."
+        )
+    net, norm = resolve_model(model)
+    steps = _steps(params)
+    # Keep only the clip's last few seconds: that is all the windows ever see.
+    tail_samples = min(len(clip), 4 * CONTINUE_WIDTH * audio.HOP)
+    tail_start = len(clip) - tail_samples
+    context = _mel(
+        clip[tail_start:] if tail_samples >= 2 * audio.N_FFT else _fit(clip, 2 * audio.N_FFT), norm
+    )
+    known_frames = context.shape[-1] - 1  # the last frame straddles the clip's end
+    total_frames = vocoder.n_frames(length - tail_start)
+    buffer = context[..., :known_frames]
+    new_per_window = CONTINUE_WIDTH - CONTINUE_CONTEXT
+    windows = math.ceil(max(total_frames - known_frames, 1) / new_per_window)
+    mask = torch.zeros(1, 1, audio.N_MELS, CONTINUE_WIDTH)
+    mask[..., :CONTINUE_CONTEXT] = 1.0
+    for i in range(windows):
+        known = torch.zeros_like(mask)
+        ctx = buffer[..., -CONTINUE_CONTEXT:]
+        known[..., : ctx.shape[-1]] = ctx
+        win_mask = mask.clone()
+        win_mask[..., ctx.shape[-1] : CONTINUE_CONTEXT] = 0.0
+        x0 = diffusion.ddim_sample(
+            net,
+            _noise(mask.shape, params.seed, offset=i),
+            t_start=1.0,
+            steps=steps,
+            known=known,
+            mask=win_mask,
+            cancelled=cancelled,
+            progress=_stage(
+                progress, DENOISE_SHARE * i / windows, DENOISE_SHARE * (i + 1) / windows
+            ),
+            stage=f"continuing, window {i + 1} of {windows}",
+        )
+        buffer = torch.cat([buffer, x0[..., ctx.shape[-1] :]], dim=-1)
+    generated = _vocode(
+        buffer[..., :total_frames], norm, length - tail_start, params.seed, progress, cancelled
+    )
+    # Match the generated audio's level to the clip's, then cross-fade at the join.
+    join = len(clip) - tail_start
+    ref = clip[tail_start:]
+    gain = 10 ** ((audio.rms_db(ref) - audio.rms_db(generated[:join])) / 20) if join else 1.0
+    generated = generated * min(gain, 4.0)
+    out = np.empty(length, dtype=np.float32)
+    out[: len(clip)] = clip
+    fade = min(CROSSFADE, join)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        a = clip[len(clip) - fade :]
+        b = generated[join - fade : join]
+        out[len(clip) - fade : len(clip)] = a * (1 - ramp) + b * ramp
+    out[len(clip) :] = generated[join:]
+    return np.clip(out, -1.0, 1.0)
+
+
+# name, label, clips, longest output in seconds, run, help text for the page.
+_MODES = (
+    ("remix", "Remix", 1, 120.0, run_remix,
+     "Repaint the clip with the diffusion model; strength 0 keeps it, 1 ignores it."),
+    ("continue", "Continue", 1, 360.0, run_continue,
+     "Extend the clip: the duration is the total length, clip included (up to 5 minutes more)."),
+    ("interpolate", "Interpolate", 2, 120.0, run_interpolate,
+     "Morph from the first clip into the second over the duration; strength: how freely."),
+    ("dream", "Dream", 0, 60.0, run_dream,
+     "New audio from the seed alone, in the style the model was trained on."),
+)  # fmt: skip
+
+
+def register_all() -> None:
+    """Register the four trained modes into generator.modes.MODES."""
+    from generator import modes
+
+    for name, label, clips, max_seconds, run, help_text in _MODES:
+        modes.register(
+            modes.Mode(
+                name=name,
+                label=label,
+                help=help_text,
+                clips=clips,
+                needs_model=True,
+                max_seconds=max_seconds,
+                run=run,
+            )
+        )
+
+
+register_all()
