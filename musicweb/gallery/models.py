@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from generator.catalog import MODE_CHOICES
 from musicweb.tags import parse_tags
 
 FORMATS = ("wav", "flac", "ogg", "mp3")
+
+# Top rated sorts by a Bayesian average: every track starts with PRIOR_VOTES imaginary
+# votes of PRIOR_MEAN stars, so one 5-star vote cannot top the chart. The score is
+# stored on the row (updated with the counts) so that SQL sorts on an index.
+PRIOR_VOTES = 5
+PRIOR_MEAN = 3.0
+TRENDING_DAYS = 7
+
+SORTS = {
+    "newest": "Newest",
+    "top": "Top rated",
+    "played": "Most played",
+    "trending": "Trending",
+}
+
+
+def bayesian_score(rating_sum: int, rating_count: int) -> float:
+    return (PRIOR_VOTES * PRIOR_MEAN + rating_sum) / (PRIOR_VOTES + rating_count)
+
+
+def tag_filter(tag: str) -> Q:
+    """Match one whole tag in the normalised "a, b, c" text."""
+    return (
+        Q(tags=tag)
+        | Q(tags__startswith=f"{tag},")
+        | Q(tags__endswith=f", {tag}")
+        | Q(tags__contains=f", {tag},")
+    )
 
 
 class TrackQuerySet(models.QuerySet):
@@ -30,6 +65,74 @@ class TrackQuerySet(models.QuerySet):
         if user.is_authenticated:
             return self.filter(models.Q(published=True, hidden=False) | models.Q(owner=user))
         return self.published()
+
+    def search(self, query: str) -> TrackQuerySet:
+        query = " ".join((query or "").split())
+        if not query:
+            return self
+        return self.filter(
+            Q(title__icontains=query) | Q(description__icontains=query) | Q(tags__icontains=query)
+        )
+
+    def filtered(
+        self,
+        *,
+        query: str = "",
+        mode: str = "",
+        model: int | None = None,
+        tag: str = "",
+        author: str = "",
+        featured: bool | None = None,
+    ) -> TrackQuerySet:
+        """The gallery's filters; empty values mean no filter."""
+        tracks = self.search(query)
+        if mode:
+            tracks = tracks.filter(mode=mode)
+        if model:
+            tracks = tracks.filter(model_version_id=model)
+        if tag:
+            tracks = tracks.filter(tag_filter(tag))
+        if author:
+            tracks = tracks.filter(owner__username=author)
+        if featured is not None:
+            tracks = tracks.filter(featured=featured)
+        return tracks
+
+    def with_trending(self) -> TrackQuerySet:
+        """Annotate `trending`: ratings given plus plays heard in the last week."""
+        since = timezone.now() - timedelta(days=TRENDING_DAYS)
+        ratings = (
+            Rating.objects.filter(track=OuterRef("pk"), updated__gte=since)
+            .order_by()
+            .values("track")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        plays = (
+            Play.objects.filter(track=OuterRef("pk"), hour__gte=since)
+            .order_by()
+            .values("track")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            trending=Coalesce(Subquery(ratings), Value(0)) + Coalesce(Subquery(plays), Value(0))
+        )
+
+    def sorted_by(self, key: str) -> TrackQuerySet:
+        if key == "top":
+            return self.order_by("-score", "-rating_count", "-published_at", "-id")
+        if key == "played":
+            return self.order_by("-play_count", "-published_at", "-id")
+        if key == "trending":
+            return self.with_trending().order_by("-trending", "-published_at", "-id")
+        return self.order_by("-published_at", "-id")
+
+    def for_cards(self) -> TrackQuerySet:
+        """Only what a gallery card or API list item shows, in one query."""
+        return self.select_related("owner", "model_version").defer(
+            "recipe", "peaks", "embedding", "description"
+        )
 
 
 def track_folder(track: Track) -> str:
@@ -67,6 +170,9 @@ class Track(models.Model):
     play_count = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
     rating_sum = models.PositiveIntegerField(default=0)
+    score = models.FloatField(
+        default=PRIOR_MEAN, help_text="Bayesian average of the ratings, for sorting."
+    )
     embedding = models.JSONField(default=list, blank=True, help_text="Tagger embedding.")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -77,6 +183,10 @@ class Track(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created"]),
             models.Index(fields=["published", "hidden", "-published_at"]),
+            models.Index(fields=["published", "hidden", "-score"], name="gallery_track_top"),
+            models.Index(
+                fields=["published", "hidden", "-play_count"], name="gallery_track_played"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +203,109 @@ class Track(models.Model):
     def rating_average(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
 
+    @property
+    def is_public(self) -> bool:
+        return self.published and not self.hidden
+
+    def publish(self, *, title: str, description: str, tags: str) -> None:
+        self.title, self.description, self.tags = title, description, tags
+        self.published = True
+        if self.published_at is None:
+            self.published_at = timezone.now()
+        self.save(update_fields=["title", "description", "tags", "published", "published_at"])
+
+    def unpublish(self) -> None:
+        # published_at is kept so that publishing again keeps the track's place and link.
+        self.published = False
+        self.save(update_fields=["published"])
+
+    def rate(self, user, stars: int) -> Rating:
+        """Set user's rating (1 to 5); counts and score change in the same transaction."""
+        if not 1 <= stars <= 5:
+            raise ValueError("A rating is 1 to 5 stars.")
+        with transaction.atomic():
+            rating = Rating.objects.select_for_update().filter(track=self, user=user).first()
+            if rating is None:
+                rating = Rating.objects.create(track=self, user=user, stars=stars)
+                self._change_ratings(stars, 1)
+            elif rating.stars != stars:
+                delta = stars - rating.stars
+                rating.stars = stars
+                rating.save(update_fields=["stars", "updated"])
+                self._change_ratings(delta, 0)
+        return rating
+
+    def unrate(self, user) -> bool:
+        with transaction.atomic():
+            rating = Rating.objects.select_for_update().filter(track=self, user=user).first()
+            if rating is None:
+                return False
+            rating.delete()
+            self._change_ratings(-rating.stars, -1)
+        return True
+
+    def _change_ratings(self, stars: int, votes: int) -> None:
+        new_sum = F("rating_sum") + stars
+        new_count = F("rating_count") + votes
+        Track.objects.filter(pk=self.pk).update(
+            rating_sum=new_sum,
+            rating_count=new_count,
+            score=(Value(PRIOR_VOTES * PRIOR_MEAN) + Cast(new_sum, models.FloatField()))
+            / Cast(PRIOR_VOTES + new_count, models.FloatField()),
+        )
+        self.refresh_from_db(fields=["rating_sum", "rating_count", "score"])
+
+    def count_play(self, listener: str) -> bool:
+        """Count one play per listener per hour; True if this one counted."""
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        try:
+            with transaction.atomic():
+                Play.objects.create(track=self, listener=listener, hour=hour)
+                Track.objects.filter(pk=self.pk).update(play_count=F("play_count") + 1)
+        except IntegrityError:
+            return False
+        finally:
+            self.refresh_from_db(fields=["play_count"])
+        return True
+
+    def similar(self, limit: int = 6) -> list[Track]:
+        """More like this: nearest embeddings if both have one, else shared tags and mode."""
+        candidates = Track.objects.published().exclude(pk=self.pk)
+        if self.embedding:
+            pool = list(
+                candidates.filter(mode=self.mode)
+                .exclude(embedding=[])
+                .select_related("owner")
+                .order_by("-published_at")[:500]
+            ) or list(
+                candidates.exclude(embedding=[])
+                .select_related("owner")
+                .order_by("-published_at")[:500]
+            )
+            scored = [
+                (cosine_distance(self.embedding, t.embedding), t)
+                for t in pool
+                if len(t.embedding) == len(self.embedding)
+            ]
+            if scored:
+                scored.sort(key=lambda pair: pair[0])
+                return [t for _, t in scored[:limit]]
+        tags = self.tag_list
+        by_tags = Q(mode=self.mode)
+        for tag in tags:
+            by_tags |= tag_filter(tag)
+        pool = list(
+            candidates.filter(by_tags).for_cards().order_by("-score", "-published_at")[:200]
+        )
+        mine = set(tags)
+
+        def closeness(track: Track) -> tuple:
+            shared = len(mine & set(track.tag_list))
+            return (-(shared + (track.mode == self.mode)), -track.score)
+
+        pool.sort(key=closeness)
+        return pool[:limit]
+
     def format_name(self, fmt: str) -> str:
         return f"{track_folder(self)}/track.{fmt}"
 
@@ -106,6 +319,91 @@ class Track(models.Model):
                 for fmt in FORMATS
             },
         }
+
+
+def cosine_distance(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return 1.0 - dot / norm if norm else 1.0
+
+
+def listener_key(request) -> str:
+    """Who is listening: the user, or a hash of the visitor's session key (never the key)."""
+    if request.user.is_authenticated:
+        return f"u:{request.user.pk}"
+    if not request.session.session_key:
+        request.session.save()
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{request.session.session_key}".encode())
+    return f"s:{digest.hexdigest()[:40]}"
+
+
+class Rating(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="ratings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings"
+    )
+    stars = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["track", "user"], name="one_rating_per_user"),
+            models.CheckConstraint(
+                condition=Q(stars__gte=1, stars__lte=5), name="rating_one_to_five"
+            ),
+        ]
+        indexes = [models.Index(fields=["track", "updated"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} gave {self.track} {self.stars}"
+
+
+class Play(models.Model):
+    """One listener heard one track in one hour: the unit plays are counted in."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
+    listener = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track", "listener", "hour"], name="one_play_per_listener_hour"
+            )
+        ]
+        indexes = [models.Index(fields=["track", "hour"])]
+
+    def __str__(self) -> str:
+        return f"{self.listener} played {self.track_id} at {self.hour:%Y-%m-%d %H}h"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        OFFENSIVE = "offensive", "Offensive or abusive"
+        COPYRIGHT = "copyright", "Copies someone else's work"
+        OTHER = "other", "Something else"
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    details = models.TextField(blank=True, max_length=1000)
+    created = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["resolved", "-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "reporter"], name="one_report_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.track}"
 
 
 @receiver(post_delete, sender=Track)

@@ -1,14 +1,32 @@
-"""Track pages and files. A track is private to its owner until published."""
+"""The gallery: browse, play, rate and report published tracks; publish one's own.
+
+A track is private to its owner until published. Every page works without
+JavaScript (plain forms); with it, ratings and play counts update in place
+through the same views answering JSON.
+"""
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
-from django.http import Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from musicweb import permissions
 from musicweb.files import serve
-from musicweb.gallery.models import FORMATS, Track
+from musicweb.gallery.forms import GalleryFilterForm, PublishForm, RatingForm, ReportForm
+from musicweb.gallery.models import FORMATS, SORTS, Rating, Report, Track, listener_key
+
+PAGE_SIZE = 24
+FEATURED_STRIP = 6
 
 
 def get_track_for_user(user, uid) -> Track:
@@ -17,6 +35,31 @@ def get_track_for_user(user, uid) -> Track:
         return Track.objects.visible_to(user).select_related("owner", "model_version").get(uid=uid)
     except (Track.DoesNotExist, ValueError):
         raise Http404("No such track.") from None
+
+
+def get_own_track(user, uid) -> Track:
+    """The track if user may change it; 404 if they may not see it, 403 if only see it."""
+    track = get_track_for_user(user, uid)
+    if not permissions.may_edit(user, track):
+        raise PermissionDenied("Only the track's owner can change it.")
+    return track
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def rating_state(track: Track, user) -> dict:
+    mine = None
+    if user.is_authenticated:
+        mine = Rating.objects.filter(track=track, user=user).values_list("stars", flat=True).first()
+    return {"average": track.rating_average, "count": track.rating_count, "mine": mine}
+
+
+def _querystring(data, **changes) -> str:
+    params = {k: v for k, v in data.items() if v not in ("", None) and k != "page"}
+    params.update({k: v for k, v in changes.items() if v not in ("", None)})
+    return urlencode(params)
 
 
 def _format_file(track: Track, fmt: str):
@@ -53,6 +96,174 @@ def track_spectrogram(request, uid):
 
 
 @require_GET
+def gallery(request):
+    form = GalleryFilterForm(request.GET)
+    if not form.is_valid():
+        form = GalleryFilterForm({"sort": request.GET.get("sort", "")})
+        form.is_valid()
+        messages.error(request, "Some filters were not understood and were left out.")
+    tracks = form.tracks().for_cards()
+    page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    featured = []
+    if page.number == 1 and not form.is_filtered:
+        featured = list(
+            Track.objects.published()
+            .filter(featured=True)
+            .for_cards()
+            .order_by("-published_at")[:FEATURED_STRIP]
+        )
+    cleaned = {k: v for k, v in form.cleaned_data.items() if v is not None}
+    return render(
+        request,
+        "gallery/gallery.html",
+        {
+            "page": page,
+            "form": form,
+            "filters": cleaned,
+            "featured": featured,
+            "sorts": SORTS,
+            "models": form.model_choices(),
+            "querystring": _querystring(cleaned),
+        },
+    )
+
+
+def _detail_context(request, track: Track, **extra) -> dict:
+    user = request.user
+    recipe = track.recipe or {}
+    try_params = {
+        "mode": track.mode,
+        "seconds": recipe.get("seconds") or track.duration,
+        "strength": recipe.get("strength"),
+        "steps": recipe.get("steps"),
+        "seed": recipe.get("seed"),
+        "model_version": recipe.get("model_version_id") or track.model_version_id,
+    }
+    context = {
+        "track": track,
+        "is_owner": permissions.may_edit(user, track),
+        "rating": rating_state(track, user),
+        "rating_refusal": permissions.rating_refusal(user, track),
+        "report_refusal": permissions.report_refusal(user, track),
+        "rating_form": RatingForm(),
+        "report_form": ReportForm(),
+        "publish_form": PublishForm(instance=track),
+        "similar": track.similar() if track.is_public else [],
+        "try_query": urlencode({k: v for k, v in try_params.items() if v is not None}),
+        "formats": FORMATS,
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
 def track_detail(request, uid):
     track = get_track_for_user(request.user, uid)
-    return render(request, "gallery/track.html", {"track": track})
+    return render(request, "gallery/track.html", _detail_context(request, track))
+
+
+@login_required
+@require_POST
+def track_publish(request, uid):
+    track = get_own_track(request.user, uid)
+    form = PublishForm(request.POST, instance=track)
+    if not form.is_valid():
+        track.refresh_from_db()
+        context = _detail_context(request, track, publish_form=form)
+        return render(request, "gallery/track.html", context, status=400)
+    track.publish(**{k: form.cleaned_data[k] for k in ("title", "description", "tags")})
+    messages.success(request, "Published: anyone with the link, and the gallery, can see it.")
+    return redirect(track)
+
+
+@login_required
+@require_POST
+def track_unpublish(request, uid):
+    track = get_own_track(request.user, uid)
+    track.unpublish()
+    messages.success(request, "Unpublished: only you can see this track now.")
+    return redirect(track)
+
+
+@require_http_methods(["POST"])
+def track_rate(request, uid):
+    """Set or remove (remove=1) one's rating; JSON for scripts, a redirect for forms."""
+    track = get_track_for_user(request.user, uid)
+    refusal = permissions.rating_refusal(request.user, track)
+    if refusal:
+        if _wants_json(request):
+            return JsonResponse({"error": refusal}, status=403)
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={track.get_absolute_url()}")
+        messages.error(request, refusal)
+        return redirect(track)
+    if request.POST.get("remove"):
+        track.unrate(request.user)
+        note = "Your rating is removed."
+    else:
+        form = RatingForm(request.POST)
+        if not form.is_valid():
+            error = " ".join(form.errors["stars"])
+            if _wants_json(request):
+                return JsonResponse({"error": error}, status=400)
+            messages.error(request, error)
+            return redirect(track)
+        track.rate(request.user, form.cleaned_data["stars"])
+        note = f"You gave it {form.cleaned_data['stars']} of 5."
+    if _wants_json(request):
+        return JsonResponse(rating_state(track, request.user))
+    messages.success(request, note)
+    return redirect(track)
+
+
+@require_POST
+def track_play(request, uid):
+    """Count a play, at most once per listener per track per hour; safe to repeat."""
+    track = get_track_for_user(request.user, uid)
+    counted = track.count_play(listener_key(request))
+    return JsonResponse({"counted": counted, "play_count": track.play_count})
+
+
+@login_required
+@require_POST
+def track_report(request, uid):
+    track = get_track_for_user(request.user, uid)
+    refusal = permissions.report_refusal(request.user, track)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(track)
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, track, report_form=form)
+        return render(request, "gallery/track.html", context, status=400)
+    Report.objects.update_or_create(
+        track=track, reporter=request.user, defaults={**form.cleaned_data, "resolved": False}
+    )
+    messages.success(request, "Thank you: a moderator will look at this track.")
+    return redirect(track)
+
+
+@require_GET
+def profile(request, username):
+    person = get_object_or_404(get_user_model(), username=username, is_active=True)
+    own = request.user.is_authenticated and (request.user.pk == person.pk or request.user.is_staff)
+    tracks = Track.objects.filter(owner=person) if own else Track.objects.published()
+    tracks = tracks.filter(owner=person).for_cards().order_by("-published_at", "-created", "-id")
+    stats = (
+        Track.objects.published()
+        .filter(owner=person)
+        .aggregate(
+            tracks=Count("pk"),
+            plays=Sum("play_count"),
+            votes=Sum("rating_count"),
+            stars=Sum("rating_sum"),
+        )
+    )
+    stats["average"] = round(stats["stars"] / stats["votes"], 2) if stats["votes"] else None
+    stats["given"] = Rating.objects.filter(user=person).count()
+    page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "gallery/profile.html",
+        {"person": person, "page": page, "stats": stats, "own": own, "querystring": ""},
+    )
