@@ -41,8 +41,13 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The scale-out run repeats the queue, socket and worker tests on PostgreSQL and Redis.
+SCALEOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/musicweb
+SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/5
+
 test: install-test system-packages lint
 	$(BIN)/pytest
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(BIN)/pytest -m scaleout
 
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py

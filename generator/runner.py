@@ -251,7 +251,9 @@ def reap() -> dict[str, int]:
     return counts
 
 
-def reaper_loop(stop: threading.Event, interval: float = 10.0) -> None:
+def reaper_loop(stop: threading.Event, interval: float | None = None) -> None:
+    """Reap every third of a lease, so a dead worker's job is back within about 1.3 leases."""
+    interval = interval or settings.JOB_LEASE_SECONDS / 3
     while not stop.wait(interval):
         try:
             reap()

@@ -38,6 +38,16 @@ def synth_tone(
     return path
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Keep SQLite test databases as files, so worker and server processes can share them."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        if db["ENGINE"].endswith("sqlite3"):
+            db.setdefault("TEST", {})["NAME"] = str(db["NAME"])
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

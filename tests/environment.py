@@ -7,5 +7,6 @@ import tempfile
 
 # The suite talks plain HTTP to its own servers, and keeps its state out of the checkout.
 os.environ.setdefault("HTTPS", "0")
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="musicweb-test-"))
+# Always a fresh folder: test databases live there as files that worker processes share.
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="musicweb-test-")
 os.makedirs(os.path.join(os.environ["VAR_DIR"], "static"), exist_ok=True)

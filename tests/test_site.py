@@ -87,7 +87,7 @@ def test_it_refuses_a_bad_setting_at_start(tmp_path):
     assert "MAX_UPLOAD_MB must be a whole number" in result.stderr
 
 
-@pytest.mark.django_db(databases=["default", "channels"])
+@pytest.mark.django_db(databases="__all__")
 def test_it_reports_health(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -13,7 +13,7 @@ from generator.routing import websocket_urlpatterns
 from musicweb.asgi import application
 from tests.generator.jobhelpers import make_clip, make_job
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scaleout]
 
 
 @pytest.fixture(autouse=True)

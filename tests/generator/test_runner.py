@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connections
 from django.utils import timezone
 
 from generator import runner
@@ -19,7 +20,7 @@ from musicweb.gallery.models import Track
 from tests.generator.jobhelpers import make_clip, make_job
 from tests.library.helpers import media_files
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scaleout]
 
 
 @pytest.fixture(autouse=True)
