@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -319,6 +319,25 @@ class Track(models.Model):
                 for fmt in FORMATS
             },
         }
+
+
+def author_stats(person) -> dict:
+    """Published tracks, plays and ratings of one person, for their profile."""
+    stats = (
+        Track.objects.published()
+        .filter(owner=person)
+        .aggregate(
+            tracks=Count("pk"),
+            plays=Coalesce(Sum("play_count"), 0),
+            ratings_received=Coalesce(Sum("rating_count"), 0),
+            stars=Coalesce(Sum("rating_sum"), 0),
+        )
+    )
+    stars = stats.pop("stars")
+    votes = stats["ratings_received"]
+    stats["average_rating"] = round(stars / votes, 2) if votes else None
+    stats["ratings_given"] = Rating.objects.filter(user=person).count()
+    return stats
 
 
 def cosine_distance(a: list[float], b: list[float]) -> float:

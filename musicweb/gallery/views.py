@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from musicweb import permissions
 from musicweb.files import serve
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm, RatingForm, ReportForm
-from musicweb.gallery.models import FORMATS, SORTS, Rating, Report, Track, listener_key
+from musicweb.gallery.models import (
+    FORMATS,
+    SORTS,
+    Rating,
+    Report,
+    Track,
+    author_stats,
+    listener_key,
+)
 
 PAGE_SIZE = 24
 FEATURED_STRIP = 6
@@ -249,18 +256,7 @@ def profile(request, username):
     own = request.user.is_authenticated and (request.user.pk == person.pk or request.user.is_staff)
     tracks = Track.objects.filter(owner=person) if own else Track.objects.published()
     tracks = tracks.filter(owner=person).for_cards().order_by("-published_at", "-created", "-id")
-    stats = (
-        Track.objects.published()
-        .filter(owner=person)
-        .aggregate(
-            tracks=Count("pk"),
-            plays=Sum("play_count"),
-            votes=Sum("rating_count"),
-            stars=Sum("rating_sum"),
-        )
-    )
-    stats["average"] = round(stats["stars"] / stats["votes"], 2) if stats["votes"] else None
-    stats["given"] = Rating.objects.filter(user=person).count()
+    stats = author_stats(person)
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,0 +1,35 @@
+"""The REST API: one router for every app's viewsets, the token endpoint, schema and docs."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from generator.api import JobViewSet, ModelVersionViewSet
+from musicweb.gallery.api import MeView, TrackViewSet, UserViewSet
+from musicweb.library.api import ClipViewSet
+from musicweb.rest import ApiMixin
+
+
+class TokenView(ApiMixin, ObtainAuthToken):
+    """Exchange a username and password for an API token (send it as `Token <key>`)."""
+
+    authentication_classes = []
+
+
+router = DefaultRouter()
+router.register("clips", ClipViewSet, basename="clip")
+router.register("jobs", JobViewSet, basename="job")
+router.register("tracks", TrackViewSet, basename="track")
+router.register("models", ModelVersionViewSet, basename="model")
+router.register("users", UserViewSet, basename="user")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("me/", MeView.as_view(), name="me"),
+    path("token/", TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+]
