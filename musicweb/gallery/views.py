@@ -106,7 +106,8 @@ def track_spectrogram(request, uid):
 def gallery(request):
     form = GalleryFilterForm(request.GET)
     if not form.is_valid():
-        form = GalleryFilterForm({"sort": request.GET.get("sort", "")})
+        kept = {k: v for k, v in request.GET.items() if k not in form.errors}
+        form = GalleryFilterForm(kept)
         form.is_valid()
         messages.error(request, "Some filters were not understood and were left out.")
     tracks = form.tracks().for_cards()
