@@ -14,10 +14,10 @@ What differs from the published setup, and why (docs/engine.md has figures):
   and standard deviation, and the standard deviation of frame-to-frame
   differences) that the short optimisation would otherwise leave rough, and an
   initial noise smoothed over a few frames for the same reason.
-- Long outputs are made in overlapping segments: each new segment keeps the
-  previous segment's last frames fixed as context and optimises only what
-  follows, so the features that straddle the join are matched too and the
-  spectrogram has no seam by construction.
+- Long outputs are made in overlapping segments: each new segment starts from
+  the previous segment's last second and eases from it into fresh noise, the
+  whole segment is optimised (so features straddling the join are matched
+  too), and the overlap is crossfaded in the spectrogram domain.
 
 No Django here; shapes are Tensor[1, N_MELS, frames] unless said.
 """
@@ -49,7 +49,7 @@ class TextureConfig:
     steps: int = 50  # L-BFGS iterations per segment
     history: int = 10
     segment_frames: int = 862  # 10 s
-    overlap_frames: int = 86  # 1 s of fixed context carried into the next segment
+    overlap_frames: int = 86  # 1 s of context carried into the next segment
     smooth_frames: int = 3  # half-width of the Hann smoothing of the initial noise
     stats_weight: float = 0.1
 
@@ -185,6 +185,27 @@ def plan_segments(frames: int, config: TextureConfig) -> list[tuple[int, int]]:
     return spans
 
 
+def _ease(count: int) -> torch.Tensor:
+    """A raised-cosine ramp from 0 to 1 over ``count`` frames (exclusive ends): Tensor[count]."""
+    return 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(count) + 1) / (count + 1))
+
+
+def _continue_from(context: torch.Tensor, fresh: torch.Tensor, ramp_frames: int) -> torch.Tensor:
+    """Start ``fresh`` where ``context`` ends, easing into the given values over a few frames.
+
+    Tensor[1, N_MELS, C], Tensor[1, N_MELS, N] -> Tensor[1, N_MELS, N]. Without
+    it a new segment would start with a jump that a short optimisation cannot
+    fully smooth.
+    """
+    count = min(ramp_frames, fresh.shape[-1])
+    if context.shape[-1] == 0 or count == 0:
+        return fresh
+    weight = _ease(count)
+    out = fresh.clone()
+    out[..., :count] = torch.lerp(context[..., -1:], fresh[..., :count], weight)
+    return out
+
+
 def synthesise(
     initial: torch.Tensor,
     target: Texture,
@@ -202,18 +223,25 @@ def synthesise(
     adds a feature-matching term weighted ``content_weight`` against the
     texture term's ``1 - content_weight``. Returns Tensor[1, N_MELS, N].
     ``tick`` is called after every loss evaluation and may raise to stop.
+
+    Each segment after the first starts with the previous one's last frames
+    (the context), optimised again together with new frames that ease out of
+    them; the two versions of the context are then crossfaded, so the
+    spectrogram flows from one segment into the next. (Penalising the context
+    for moving made a visible step where the new frames begin.)
     """
     steps = config.steps if steps is None else steps
     max_eval = math.ceil(steps * 1.25)
     out = initial.detach().clone()
     spans = plan_segments(out.shape[-1], config)
     for index, (start, stop) in enumerate(spans):
-        fixed = 0 if index == 0 else spans[index - 1][1] - start
-        context = out[..., start : start + fixed]
-        fresh = out[..., start + fixed : stop].clone().requires_grad_(True)
+        shared = 0 if index == 0 else spans[index - 1][1] - start
+        before = out[..., start : start + shared].clone()
+        fresh_start = _continue_from(before, out[..., start + shared : stop], config.overlap_frames)
+        z = torch.cat([before, fresh_start], dim=-1).requires_grad_(True)
         target_content = None if content is None else content[..., start:stop]
         optimiser = torch.optim.LBFGS(
-            [fresh],
+            [z],
             lr=1.0,
             max_iter=steps,
             max_eval=max_eval,
@@ -223,15 +251,13 @@ def synthesise(
         evaluations = 0
 
         def closure(
-            context: torch.Tensor = context,
-            fresh: torch.Tensor = fresh,
+            z: torch.Tensor = z,
             target_content: torch.Tensor | None = target_content,
             optimiser: torch.optim.Optimizer = optimiser,
             index: int = index,
         ) -> torch.Tensor:
             nonlocal evaluations
             optimiser.zero_grad()
-            z = torch.cat([context, fresh], dim=-1)
             loss = (1 - content_weight) * _style_loss(z, target, config)
             if target_content is not None and content_weight > 0:
                 loss = loss + content_weight * _content_loss(z, target_content, config)
@@ -243,7 +269,11 @@ def synthesise(
 
         if steps > 0:
             optimiser.step(closure)
-        out[..., start + fixed : stop] = fresh.detach()
+        result = z.detach()
+        if shared:
+            fade = _ease(shared)
+            result[..., :shared] = torch.lerp(before, result[..., :shared], fade)
+        out[..., start:stop] = result
         if tick is not None:
             tick(index, 1.0)
     return out
