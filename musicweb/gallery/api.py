@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -68,7 +68,7 @@ class TrackViewSet(
         base = None
         if params.get("mine") in ("1", "true", "True"):
             if not self.request.user.is_authenticated:
-                raise PermissionDenied("Log in to list your own tracks.")
+                raise NotAuthenticated("Log in to list your own tracks.")
             base = Track.objects.owned_by(self.request.user)
         return form.tracks(base).for_cards()
 
