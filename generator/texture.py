@@ -133,27 +133,36 @@ def analyse(z: torch.Tensor, config: TextureConfig = DEFAULT) -> Texture:
     )
 
 
-def _style_loss(z: torch.Tensor, target: Texture, config: TextureConfig) -> torch.Tensor:
-    grams = _grams(_features(z, config))
-    loss = sum(
-        (g - t).square().sum() / t.square().sum().clamp_min(1e-12)
-        for g, t in zip(grams, target.grams, strict=True)
-    ) / len(grams)
+def _relative(pairs) -> torch.Tensor:
+    """Mean over pairs of ||a - b||^2 / ||b||^2, so every bank weighs the same."""
+    terms = [(a - b).square().sum() / b.square().sum().clamp_min(1e-12) for a, b in pairs]
+    return sum(terms) / len(terms)
+
+
+def _loss(
+    z: torch.Tensor,
+    target: Texture,
+    content: list[torch.Tensor] | None,
+    content_weight: float,
+    config: TextureConfig,
+) -> torch.Tensor:
+    """Texture loss (Gram matrices + band statistics), blended with a content loss.
+
+    ``content``: the content spectrogram's features (as ``_features``), which
+    ``z``'s features should equal; the features are computed once for both terms.
+    """
+    features = _features(z, config)
+    grams = _grams(features)
     stats = (
         (z.mean(-1)[0] - target.band_mean).square().mean()
         + (z.std(-1)[0] - target.band_std).square().mean()
         + (z.diff(dim=-1).std(-1)[0] - target.delta_std).square().mean()
     )
-    return loss + config.stats_weight * stats
-
-
-def _content_loss(z: torch.Tensor, content: torch.Tensor, config: TextureConfig) -> torch.Tensor:
-    """Feature-space distance to a content spectrogram of the same shape, normalised."""
-    mine, theirs = _features(z, config), _features(content, config)
-    return sum(
-        (a - b).square().sum() / b.square().sum().clamp_min(1e-12)
-        for a, b in zip(mine, theirs, strict=True)
-    ) / len(mine)
+    style = _relative(zip(grams, target.grams, strict=True)) + config.stats_weight * stats
+    if content is None or content_weight <= 0:
+        return style
+    resemblance = _relative(zip(features, content, strict=True))
+    return (1 - content_weight) * style + content_weight * resemblance
 
 
 def smooth_noise(frames: int, generator: torch.Generator, config: TextureConfig) -> torch.Tensor:
@@ -239,7 +248,10 @@ def synthesise(
         before = out[..., start : start + shared].clone()
         fresh_start = _continue_from(before, out[..., start + shared : stop], config.overlap_frames)
         z = torch.cat([before, fresh_start], dim=-1).requires_grad_(True)
-        target_content = None if content is None else content[..., start:stop]
+        with torch.no_grad():
+            target_content = (
+                None if content is None else _features(content[..., start:stop], config)
+            )
         optimiser = torch.optim.LBFGS(
             [z],
             lr=1.0,
@@ -252,15 +264,13 @@ def synthesise(
 
         def closure(
             z: torch.Tensor = z,
-            target_content: torch.Tensor | None = target_content,
+            target_content: list[torch.Tensor] | None = target_content,
             optimiser: torch.optim.Optimizer = optimiser,
             index: int = index,
         ) -> torch.Tensor:
             nonlocal evaluations
             optimiser.zero_grad()
-            loss = (1 - content_weight) * _style_loss(z, target, config)
-            if target_content is not None and content_weight > 0:
-                loss = loss + content_weight * _content_loss(z, target_content, config)
+            loss = _loss(z, target, target_content, content_weight, config)
             loss.backward()
             evaluations += 1
             if tick is not None:

@@ -1,0 +1,184 @@
+"""Engine speed and quality: the vocoder against librosa, and the training-free modes.
+
+Usage (from the repository root):
+    .venv/bin/python benchmarks/bench_engine.py [--clip PATH] [--clip2 PATH] [--quick]
+
+Every case runs in a fresh subprocess, so its peak memory (RSS high-water mark
+from resource.getrusage) and its cold first call are its own. A case first
+times one cold call (imports done, caches empty), then, as a worker would after
+``warm_up()``, times warm calls and reports the real-time factor (seconds of
+audio per second of wall time). Prints one JSON line per case and a Markdown
+table for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+AUDIO = REPO.parent / "shared" / "data" / "audio"
+DEFAULT_CLIP = AUDIO / "brahms_hungarian_dance_5.ogg"
+DEFAULT_CLIP2 = AUDIO / "macleod_vibe_ace.ogg"
+
+
+def _fit(samples, seconds: float):
+    """Cut or loop a clip to ``seconds``: float32[T]."""
+    import numpy as np
+
+    length = round(seconds * 22_050)
+    reps = -(-length // len(samples))
+    return np.tile(samples, reps)[:length].copy()
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _case(name: str, seconds: float, clip: str, clip2: str, repeats: int) -> dict:
+    """Run one case in this (fresh) process and return its figures."""
+    start = time.perf_counter()
+    import torch  # the parent set OMP_WAIT_POLICY for us, as generator/__init__ would
+
+    from generator import audio, modes, vocoder
+
+    imported = time.perf_counter() - start
+    source = audio.load(clip)
+    result: dict = {"case": name, "seconds": seconds, "import_s": round(imported, 3)}
+
+    if name in ("vocoder", "librosa"):
+        signal = _fit(source, seconds)
+        reference = vocoder.magnitude(signal)
+        mel_power = torch.from_numpy(audio.mel_filterbank()) @ reference.square()
+
+        if name == "vocoder":
+
+            def call():
+                gen = torch.Generator().manual_seed(0)
+                return vocoder.log_mel_to_audio(mel_power.log()[None], len(signal), generator=gen)[
+                    0
+                ]
+        else:
+            import librosa
+            import numpy as np
+
+            def call():
+                np.random.seed(0)
+                return librosa.feature.inverse.mel_to_audio(
+                    mel_power.numpy(), sr=22_050, n_fft=1024, hop_length=256, length=len(signal)
+                )
+
+        cold_start = time.perf_counter()
+        out = call()
+        result["cold_s"] = round(time.perf_counter() - cold_start, 3)
+        walls = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = call()
+            walls.append(time.perf_counter() - t0)
+        result["spectral_convergence"] = round(vocoder.spectral_convergence(out, reference), 4)
+    else:
+        clips = [source] if name == "variation" else [source, audio.load(clip2)]
+        params = modes.Params(seconds=seconds, seed=7, strength=0.5)
+        cold_start = time.perf_counter()
+        if seconds <= 10:
+            modes.generate(name, clips, params)
+            result["cold_s"] = round(time.perf_counter() - cold_start, 3)
+        else:
+            modes.warm_up()
+        walls = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            modes.generate(name, clips, params)
+            walls.append(time.perf_counter() - t0)
+    wall = sorted(walls)[len(walls) // 2]
+    result["wall_s"] = round(wall, 3)
+    result["rtf"] = round(seconds / wall, 2)
+    result["peak_rss_mb"] = round(_peak_mb(), 1)
+    return result
+
+
+def _run_child(name: str, seconds: float, args: argparse.Namespace, repeats: int) -> dict:
+    env = {
+        **os.environ,
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+        "PYTHONPATH": str(REPO),
+    }
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--seconds",
+        str(seconds),
+        "--clip",
+        str(args.clip),
+        "--clip2",
+        str(args.clip2),
+        "--repeats",
+        str(repeats),
+    ]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _table(rows: list[dict]) -> str:
+    lines = [
+        "| case | output | wall (s) | RTF | cold first call (s) | peak RSS (MB) | SC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['seconds']:g} s | {r['wall_s']} | {r['rtf']}x | "
+            f"{r.get('cold_s', '-')} | {r['peak_rss_mb']} | {r.get('spectral_convergence', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--clip2", type=Path, default=DEFAULT_CLIP2)
+    parser.add_argument("--quick", action="store_true", help="10 s cases only")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = _case(args.child, args.seconds, str(args.clip), str(args.clip2), args.repeats)
+        print(json.dumps(result))  # the parent reads this line
+        return
+
+    load_before = os.getloadavg()[0]
+    lengths = [10.0] if args.quick else [10.0, 60.0]
+    plan = [("librosa", 10.0, 3), *((("vocoder", s, 5 if s <= 10 else 3)) for s in lengths)]
+    plan += [(mode, s, 3 if s <= 10 else 1) for mode in ("variation", "style") for s in lengths]
+    rows = []
+    for name, seconds, repeats in plan:
+        row = _run_child(name, seconds, args, repeats)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    ours = next(r for r in rows if r["case"] == "vocoder" and r["seconds"] == 10.0)
+    theirs = next(r for r in rows if r["case"] == "librosa")
+    print()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"vocoder vs librosa mel_to_audio at 10 s: "
+        f"{theirs['wall_s'] / ours['wall_s']:.1f}x faster, "
+        f"spectral convergence {ours['spectral_convergence']} vs {theirs['spectral_convergence']}"
+    )
+    print()
+    print(_table(rows))
+
+
+if __name__ == "__main__":
+    main()
