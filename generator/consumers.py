@@ -5,25 +5,26 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from generator.models import GenerationJob
+from generator.models import GenerationJob, TrainingJob
 from generator.runner import job_group, user_group
-
-
-@database_sync_to_async
-def _job_state(user, uid) -> dict | None:
-    try:
-        return GenerationJob.objects.visible_to(user).select_related("track").get(uid=uid).state()
-    except (GenerationJob.DoesNotExist, ValueError):
-        return None
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):
     """Send the job's current state on connect, then every change; owner and staff only."""
 
+    @database_sync_to_async
+    def job_state(self, user, uid) -> dict | None:
+        try:
+            return (
+                GenerationJob.objects.visible_to(user).select_related("track").get(uid=uid).state()
+            )
+        except (GenerationJob.DoesNotExist, ValueError):
+            return None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.uid = self.scope["url_route"]["kwargs"]["uid"]
-        state = await _job_state(user, self.uid) if user and user.is_authenticated else None
+        state = await self.job_state(user, self.uid) if user and user.is_authenticated else None
         if state is None:
             await self.close(code=4403)
             return
@@ -39,12 +40,25 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs) -> None:
         # The page may ask for a fresh copy of the state (after a reconnect, say).
         if content.get("type") == "refresh":
-            state = await _job_state(self.scope["user"], self.uid)
+            state = await self.job_state(self.scope["user"], self.uid)
             if state is not None:
                 await self.send_json(state)
 
     async def job_progress(self, event) -> None:
         await self.send_json(event["state"])
+
+
+class TrainingConsumer(JobConsumer):
+    """The same stream for a training job, which only staff may watch."""
+
+    @database_sync_to_async
+    def job_state(self, user, uid) -> dict | None:
+        if not user.is_staff:
+            return None
+        try:
+            return TrainingJob.objects.select_related("result").get(uid=uid).state()
+        except (TrainingJob.DoesNotExist, ValueError):
+            return None
 
 
 class JobListConsumer(AsyncJsonWebsocketConsumer):

@@ -109,3 +109,46 @@ class GenerateForm(forms.Form):
                 f"{info.label} of {source.title}" if source else f"{info.label} #{data.get('seed')}"
             )
         return data
+
+
+class TrainForm(forms.Form):
+    """Start training a new model version from the web (staff only)."""
+
+    name = forms.SlugField(max_length=100, help_text="The new version's name, e.g. my-unet.")
+    arch = forms.ChoiceField(
+        choices=[
+            ("unet", "Diffusion U-Net (remix, continue, interpolate, dream)"),
+            ("tagger", "Tagger CNN"),
+        ],
+        label="Architecture",
+    )
+    clips = forms.ModelMultipleChoiceField(
+        queryset=Clip.objects.none(),
+        required=False,
+        to_field_name="uid",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Your clips to train on.",
+    )
+    use_corpus = forms.BooleanField(
+        required=False, label="Also use the corpus", help_text="The corpus built on this server."
+    )
+    steps = forms.IntegerField(min_value=1, max_value=100_000, initial=200)
+    batch_size = forms.IntegerField(min_value=1, max_value=64, initial=8)
+    learning_rate = forms.FloatField(min_value=1e-6, max_value=1e-1, initial=3e-4)
+    seed = forms.IntegerField(min_value=0, max_value=MAX_SEED, initial=0)
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clips"].queryset = Clip.objects.owned_by(user).order_by("title")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("clips") and not data.get("use_corpus"):
+            raise forms.ValidationError("Choose some clips, or the corpus, to train on.")
+        return data
+
+
+class CheckpointUploadForm(forms.Form):
+    name = forms.SlugField(max_length=100, help_text="The version's name.")
+    weights = forms.FileField(label="model.safetensors", help_text="Weights in safetensors format.")
+    config = forms.FileField(label="config.json", help_text="The checkpoint's JSON config.")

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from generator.catalog import MODE_INFO
-from generator.models import GenerationJob
+from generator.models import GenerationJob, TrainingJob
 
 
 class JobRefused(Exception):
@@ -54,11 +54,13 @@ def submit(user, data: dict) -> GenerationJob:
     return job
 
 
-def enqueue(job: GenerationJob) -> None:
-    from generator.tasks import run_generation
+def enqueue(job) -> None:
+    """Put a job's id on the queue: generation and training jobs have their own queues."""
+    from generator.tasks import run_generation, run_training
 
-    result = run_generation.enqueue(job.pk)
-    GenerationJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    task = run_training if isinstance(job, TrainingJob) else run_generation
+    result = task.enqueue(job.pk)
+    type(job).objects.filter(pk=job.pk).update(task_id=str(result.id))
 
 
 def resubmit(job: GenerationJob, *, new_seed: int | None = None) -> GenerationJob:

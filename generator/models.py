@@ -80,6 +80,14 @@ class ModelVersion(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class JobQuerySet(models.QuerySet):
     def owned_by(self, user) -> JobQuerySet:
         return self.filter(owner=user) if user.is_authenticated else self.none()
@@ -90,28 +98,198 @@ class JobQuerySet(models.QuerySet):
         return self.owned_by(user)
 
     def unfinished(self) -> JobQuerySet:
-        return self.filter(status__in=GenerationJob.UNFINISHED)
+        return self.filter(status__in=LeasedJob.UNFINISHED)
 
     def queued(self) -> JobQuerySet:
-        return self.filter(status=GenerationJob.Status.QUEUED)
+        return self.filter(status=JobStatus.QUEUED)
 
     def expired_leases(self) -> JobQuerySet:
-        return self.filter(status=GenerationJob.Status.RUNNING, lease_expires__lt=timezone.now())
+        return self.filter(status=JobStatus.RUNNING, lease_expires__lt=timezone.now())
 
 
-class GenerationJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+class LeasedJob(models.Model):
+    """A unit of background work whose row is the truth: status, progress, lease, error.
 
-    UNFINISHED = (Status.QUEUED, Status.RUNNING)
-    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    Every transition is a conditional UPDATE, so two processes can never both
+    win: a worker claims a queued row, renews its lease while it works, and
+    only the lease holder may end it. A worker that dies lets the lease lapse
+    and requeue_or_fail() returns the row to the queue.
+    """
+
+    Status = JobStatus
+    UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
+    FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
     MAX_ATTEMPTS = 2
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=100, default="waiting in the queue")
+    eta_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    worker = models.CharField(max_length=100, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created", "-id"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def _rows(self):
+        return type(self)._default_manager.filter(pk=self.pk)
+
+    def queue_position(self) -> int | None:
+        """1 for the next job to run; None once it is no longer queued."""
+        if self.status != JobStatus.QUEUED:
+            return None
+        ahead = (
+            type(self)
+            ._default_manager.queued()
+            .filter(Q(created__lt=self.created) | Q(created=self.created, id__lt=self.id))
+        )
+        return ahead.count() + 1
+
+    def state(self) -> dict:
+        """The job's public state, as sent over the socket and the API."""
+        return {
+            "id": str(self.uid),
+            "status": self.status,
+            "progress": round(self.progress, 4),
+            "stage": self.stage,
+            "eta": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "queue_position": self.queue_position(),
+            "error": self.error,
+        }
+
+    def claim(self, worker: str, lease_seconds: float) -> bool:
+        """Take a queued job for this worker; False if another worker or a cancel won."""
+        now = timezone.now()
+        won = (
+            self._rows()
+            .filter(status=JobStatus.QUEUED, cancel_requested=False)
+            .update(
+                status=JobStatus.RUNNING,
+                worker=worker,
+                started=now,
+                lease_expires=now + timedelta(seconds=lease_seconds),
+                attempts=F("attempts") + 1,
+                stage="starting",
+            )
+        )
+        if won:
+            self.refresh_from_db()
+        return bool(won)
+
+    def report(
+        self,
+        worker: str,
+        progress: float,
+        stage: str,
+        eta: float | None,
+        lease_seconds: float,
+        **fields,
+    ) -> bool:
+        """Record progress (never backwards) and renew the lease; False if no longer ours."""
+        updated = (
+            self._rows()
+            .filter(status=JobStatus.RUNNING, worker=worker)
+            .update(
+                progress=Greatest(F("progress"), progress),
+                stage=stage,
+                eta_seconds=eta,
+                lease_expires=timezone.now() + timedelta(seconds=lease_seconds),
+                **fields,
+            )
+        )
+        self.progress, self.stage, self.eta_seconds = max(self.progress, progress), stage, eta
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return bool(updated)
+
+    def fail(self, worker: str, error: str) -> bool:
+        return self._end(worker, JobStatus.FAILED, error=error[:2000], stage="failed")
+
+    def mark_cancelled(self, worker: str) -> bool:
+        return self._end(worker, JobStatus.CANCELLED, stage="cancelled")
+
+    def _end(self, worker: str, status: str, **fields) -> bool:
+        updated = (
+            self._rows()
+            .filter(status=JobStatus.RUNNING, worker=worker)
+            .update(
+                status=status,
+                finished=timezone.now(),
+                lease_expires=None,
+                eta_seconds=None,
+                **fields,
+            )
+        )
+        if updated:
+            self.refresh_from_db()
+        return bool(updated)
+
+    def cancel(self) -> bool:
+        """Cancel at once if queued; ask the worker to stop if running. False if already over."""
+        with transaction.atomic():
+            if (
+                self._rows()
+                .filter(status=JobStatus.QUEUED)
+                .update(
+                    status=JobStatus.CANCELLED,
+                    cancel_requested=True,
+                    finished=timezone.now(),
+                    stage="cancelled",
+                )
+            ):
+                self.refresh_from_db()
+                return True
+            asked = (
+                self._rows()
+                .filter(status=JobStatus.RUNNING)
+                .update(cancel_requested=True, stage="cancelling")
+            )
+        self.refresh_from_db()
+        return bool(asked)
+
+    def requeue_or_fail(self) -> str:
+        """Return a job whose worker vanished to the queue, or fail it after too many tries."""
+        lapsed = self._rows().filter(status=JobStatus.RUNNING, lease_expires__lt=timezone.now())
+        if self.cancel_requested:
+            lapsed.update(status=JobStatus.CANCELLED, finished=timezone.now(), stage="cancelled")
+            return JobStatus.CANCELLED
+        if self.attempts >= self.MAX_ATTEMPTS:
+            lapsed.update(
+                status=JobStatus.FAILED,
+                finished=timezone.now(),
+                lease_expires=None,
+                stage="failed",
+                error="The worker running this job stopped responding, twice. Please retry.",
+            )
+            return JobStatus.FAILED
+        lapsed.update(
+            status=JobStatus.QUEUED,
+            worker="",
+            lease_expires=None,
+            stage="back in the queue after a worker stopped",
+            eta_seconds=None,
+        )
+        return JobStatus.QUEUED
+
+
+class GenerationJob(LeasedJob):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
     )
@@ -129,30 +307,11 @@ class GenerationJob(models.Model):
     strength = models.FloatField(default=0.5)
     steps = models.PositiveIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
-
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0)
-    stage = models.CharField(max_length=100, default="waiting in the queue")
-    eta_seconds = models.FloatField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    cancel_requested = models.BooleanField(default=False)
-
-    worker = models.CharField(max_length=100, blank=True)
-    lease_expires = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    task_id = models.CharField(max_length=64, blank=True)
-
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
     track = models.OneToOneField(
         "gallery.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
     )
 
-    objects = JobQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-id"]
+    class Meta(LeasedJob.Meta):
         indexes = [
             models.Index(fields=["owner", "-created"]),
             models.Index(fields=["status", "created"]),
@@ -163,10 +322,6 @@ class GenerationJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("generator:job", args=[self.uid])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
 
     @property
     def recipe(self) -> dict:
@@ -182,119 +337,50 @@ class GenerationJob(models.Model):
             "sources": self.source_names,
         }
 
-    def queue_position(self) -> int | None:
-        """1 for the next job to run; None once it is no longer queued."""
-        if self.status != self.Status.QUEUED:
-            return None
-        ahead = GenerationJob.objects.queued().filter(
-            Q(created__lt=self.created) | Q(created=self.created, id__lt=self.id)
-        )
-        return ahead.count() + 1
-
     def state(self) -> dict:
-        """The job's public state, as sent over the socket and the API."""
-        state = {
-            "id": str(self.uid),
-            "status": self.status,
-            "progress": round(self.progress, 4),
-            "stage": self.stage,
-            "eta": None if self.eta_seconds is None else round(self.eta_seconds, 1),
-            "queue_position": self.queue_position(),
-            "error": self.error,
-        }
-        if self.status == self.Status.DONE and self.track_id:
+        state = super().state()
+        if self.status == JobStatus.DONE and self.track_id:
             state["result"] = self.track.urls()
         return state
 
-    # Transitions. Each is a conditional UPDATE so two processes can never both win.
-
-    def claim(self, worker: str, lease_seconds: float) -> bool:
-        """Take a queued job for this worker; False if another worker or a cancel won."""
-        now = timezone.now()
-        won = GenerationJob.objects.filter(
-            pk=self.pk, status=self.Status.QUEUED, cancel_requested=False
-        ).update(
-            status=self.Status.RUNNING,
-            worker=worker,
-            started=now,
-            lease_expires=now + timedelta(seconds=lease_seconds),
-            attempts=F("attempts") + 1,
-            stage="starting",
-        )
-        if won:
-            self.refresh_from_db()
-        return bool(won)
-
-    def report(
-        self, worker: str, progress: float, stage: str, eta: float | None, lease_seconds: float
-    ) -> bool:
-        """Record progress and renew the lease; False if the job is no longer ours to run."""
-        updated = GenerationJob.objects.filter(
-            pk=self.pk, status=self.Status.RUNNING, worker=worker
-        ).update(
-            progress=Greatest(F("progress"), progress),
-            stage=stage,
-            eta_seconds=eta,
-            lease_expires=timezone.now() + timedelta(seconds=lease_seconds),
-        )
-        self.progress, self.stage, self.eta_seconds = max(self.progress, progress), stage, eta
-        return bool(updated)
-
     def finish(self, worker: str, track) -> bool:
-        return self._end(worker, self.Status.DONE, track=track, progress=1.0, stage="done")
+        return self._end(worker, JobStatus.DONE, track=track, progress=1.0, stage="done")
 
-    def fail(self, worker: str, error: str) -> bool:
-        return self._end(worker, self.Status.FAILED, error=error[:2000], stage="failed")
 
-    def _end(self, worker: str, status: str, **fields) -> bool:
-        now = timezone.now()
-        updated = GenerationJob.objects.filter(
-            pk=self.pk, status=self.Status.RUNNING, worker=worker
-        ).update(status=status, finished=now, lease_expires=None, eta_seconds=None, **fields)
-        if updated:
-            self.refresh_from_db()
-        return bool(updated)
+class TrainingJob(LeasedJob):
+    """Training a new model version from chosen clips (or the corpus) on a worker."""
 
-    def cancel(self) -> bool:
-        """Cancel at once if queued; ask the worker to stop if running. False if already over."""
-        now = timezone.now()
-        with transaction.atomic():
-            if GenerationJob.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-                status=self.Status.CANCELLED, cancel_requested=True, finished=now, stage="cancelled"
-            ):
-                self.refresh_from_db()
-                return True
-            asked = GenerationJob.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
-                cancel_requested=True, stage="cancelling"
-            )
-        self.refresh_from_db()
-        return bool(asked)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_jobs"
+    )
+    name = models.CharField(max_length=100, help_text="Name of the model version to create.")
+    arch = models.CharField(max_length=40)
+    clips = models.ManyToManyField("library.Clip", blank=True, related_name="+")
+    use_corpus = models.BooleanField(default=False, help_text="Train on the shipped corpus too.")
+    steps = models.PositiveIntegerField()
+    batch_size = models.PositiveSmallIntegerField(default=8)
+    learning_rate = models.FloatField(default=3e-4)
+    seed = models.BigIntegerField(default=0)
+    losses = models.JSONField(default=list, help_text="[step, loss] pairs for the loss curve.")
+    folder = models.CharField(
+        max_length=300, help_text="Where checkpoints go, under MEDIA_ROOT; shared by resumed runs."
+    )
+    result = models.OneToOneField(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_job"
+    )
 
-    def mark_cancelled(self, worker: str) -> bool:
-        return self._end(worker, self.Status.CANCELLED, stage="cancelled")
+    def __str__(self) -> str:
+        return f"training {self.name} ({self.status})"
 
-    def requeue_or_fail(self) -> str:
-        """Return a job whose worker vanished to the queue, or fail it after too many tries."""
-        base = GenerationJob.objects.filter(
-            pk=self.pk, status=self.Status.RUNNING, lease_expires__lt=timezone.now()
-        )
-        if self.cancel_requested:
-            base.update(status=self.Status.CANCELLED, finished=timezone.now(), stage="cancelled")
-            return self.Status.CANCELLED
-        if self.attempts >= self.MAX_ATTEMPTS:
-            base.update(
-                status=self.Status.FAILED,
-                finished=timezone.now(),
-                lease_expires=None,
-                stage="failed",
-                error="The worker running this job stopped responding, twice. Please retry.",
-            )
-            return self.Status.FAILED
-        base.update(
-            status=self.Status.QUEUED,
-            worker="",
-            lease_expires=None,
-            stage="back in the queue after a worker stopped",
-            eta_seconds=None,
-        )
-        return self.Status.QUEUED
+    def get_absolute_url(self) -> str:
+        return reverse("generator:training", args=[self.uid])
+
+    def state(self) -> dict:
+        state = super().state()
+        state["losses"] = self.losses[-400:]
+        if self.result_id:
+            state["result"] = {"version": self.result.label, "url": reverse("generator:models")}
+        return state
+
+    def finish(self, worker: str, version: ModelVersion) -> bool:
+        return self._end(worker, JobStatus.DONE, result=version, progress=1.0, stage="done")

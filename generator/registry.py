@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 from django.conf import settings
@@ -36,7 +37,7 @@ def builtin_versions() -> list[dict]:
         }
     ]
     for config_path in sorted(WEIGHTS_DIR.glob("*/config.json")):
-        config = json.loads(config_path.read_text())
+        config = json_safe(json.loads(config_path.read_text()))
         versions.append(
             {
                 "name": config_path.parent.name,
@@ -69,3 +70,14 @@ def register_builtin_models(sender=None, using: str = "default", **kwargs) -> No
         )
         if created:
             log.info("registered built-in model %s for %s", version, ", ".join(modes) or "tagging")
+
+
+def json_safe(value):
+    """Replace NaN and infinities (which JSON columns refuse) with None, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import close_old_connections
 
-from generator.models import GenerationJob, ModelVersion
+from generator.models import GenerationJob, LeasedJob, ModelVersion, TrainingJob
 from musicweb.gallery.models import Track, track_folder
 
 log = logging.getLogger(__name__)
@@ -39,15 +39,17 @@ def user_group(user_id: int) -> str:
     return f"jobs-of-{user_id}"
 
 
-def broadcast(job: GenerationJob) -> None:
-    """Send the job's state to its watchers and to its owner's job list."""
+def broadcast(job) -> None:
+    """Send the job's state to its watchers (and a generation job's to its owner's list)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "job.progress", "state": job.state()}
+    # sent_at lets a watcher measure how long the message took to arrive.
+    message = {"type": "job.progress", "state": {**job.state(), "sent_at": time.time()}}
     try:
         async_to_sync(layer.group_send)(job_group(job.uid), message)
-        async_to_sync(layer.group_send)(user_group(job.owner_id), message)
+        if isinstance(job, GenerationJob):
+            async_to_sync(layer.group_send)(user_group(job.owner_id), message)
     except Exception:  # a lost message is caught up on reconnect; never fail a job for it
         log.exception("could not send progress of job %s", job.uid)
 
@@ -78,7 +80,7 @@ def load_model(version: ModelVersion):
 class Reporter:
     """Throttled progress reporting, cancellation polling and the lease heartbeat."""
 
-    def __init__(self, job: GenerationJob, worker: str) -> None:
+    def __init__(self, job, worker: str) -> None:
         self.job = job
         self.worker = worker
         self.lease = settings.JOB_LEASE_SECONDS
@@ -111,7 +113,7 @@ class Reporter:
             finally:
                 close_old_connections()
 
-    def progress(self, stage: str, fraction: float) -> None:
+    def progress(self, stage: str, fraction: float, **fields) -> None:
         now = time.monotonic()
         fraction = max(self.job.progress, min(1.0, float(fraction)))
         if now - self.last_sent < self.min_interval and fraction < 1.0:
@@ -119,7 +121,7 @@ class Reporter:
         self.last_sent = now
         elapsed = now - self.started
         eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else None
-        if not self.job.report(self.worker, fraction, stage[:100], eta, self.lease):
+        if not self.job.report(self.worker, fraction, stage[:100], eta, self.lease, **fields):
             self.lost = True
         broadcast(self.job)
 
@@ -129,9 +131,7 @@ class Reporter:
             return True
         if now - self.last_poll >= 0.2:
             self.last_poll = now
-            self.cancel_seen = GenerationJob.objects.filter(
-                pk=self.job.pk, cancel_requested=True
-            ).exists()
+            self.cancel_seen = self.job._rows().filter(cancel_requested=True).exists()
         return self.cancel_seen
 
 
@@ -240,14 +240,15 @@ def reap() -> dict[str, int]:
     from generator.jobs import enqueue
 
     counts: dict[str, int] = {}
-    for job in GenerationJob.objects.expired_leases():
-        outcome = job.requeue_or_fail()
-        counts[outcome] = counts.get(outcome, 0) + 1
-        job.refresh_from_db()
-        log.warning("job %s lease expired (worker %s): %s", job.uid, job.worker or "?", outcome)
-        if job.status == GenerationJob.Status.QUEUED:
-            enqueue(job)
-        broadcast(job)
+    for model in (GenerationJob, TrainingJob):
+        for job in model.objects.expired_leases():
+            outcome = job.requeue_or_fail()
+            counts[outcome] = counts.get(outcome, 0) + 1
+            job.refresh_from_db()
+            log.warning("%s lease expired (worker %s): %s", job, job.worker or "?", outcome)
+            if job.status == LeasedJob.Status.QUEUED:
+                enqueue(job)
+            broadcast(job)
     return counts
 
 

@@ -250,6 +250,7 @@ MAX_SECONDS = {
         "dream": 120,
     }.items()
 }
+CORPUS_DIR = Path(env_str("CORPUS_DIR", str(VAR_DIR / "corpus")))
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
 # Progress events per job per second, at most (the SQLite channel layer's comfort zone).
 PROGRESS_EVENTS_PER_SECOND = env_int("PROGRESS_EVENTS_PER_SECOND", 10, minimum=1)

@@ -124,3 +124,15 @@ def test_it_checks_the_origin(alice, job, origin, allowed):
         return connected
 
     assert async_to_sync(go)() is allowed
+
+
+def test_it_streams_training_to_staff_only(alice, charlie):
+    from generator.models import TrainingJob
+
+    training = TrainingJob.objects.create(
+        owner=charlie, name="t", arch="tagger", steps=3, folder="models/t"
+    )
+    path = f"/ws/training/{training.uid}/"
+    assert not _connect(alice, path)[0]
+    connected, _, first = _connect(charlie, path)
+    assert connected and first["status"] == "queued" and first["losses"] == []
