@@ -6,7 +6,7 @@ from django import forms
 
 from generator.catalog import MODE_CHOICES
 from generator.models import ModelVersion
-from musicweb.gallery.models import SORTS, Report, Track
+from musicweb.gallery.models import SORTS, Report, Track, refresh_trending_if_stale
 from musicweb.tags import MAX_TAG_LENGTH, format_tags, parse_tags
 
 
@@ -31,6 +31,8 @@ class GalleryFilterForm(forms.Form):
     def tracks(self, base=None):
         """Published tracks matching the filters, sorted; call after is_valid()."""
         data = self.cleaned_data
+        if data["sort"] == "trending":
+            refresh_trending_if_stale()
         base = Track.objects.published() if base is None else base
         return base.filtered(
             query=data["q"],
@@ -50,7 +52,8 @@ class GalleryFilterForm(forms.Form):
 
     @staticmethod
     def model_choices() -> list[ModelVersion]:
-        return list(ModelVersion.objects.exclude(state=ModelVersion.State.DRAFT))
+        versions = ModelVersion.objects.exclude(state=ModelVersion.State.DRAFT)
+        return list(versions.only("id", "name", "version"))
 
 
 class PublishForm(forms.ModelForm):

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from tests.gallery.helpers import make_track
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and the trending refresh mark live in the cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
