@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 import time
-from functools import lru_cache
 from pathlib import Path
 
 from asgiref.sync import async_to_sync
@@ -60,21 +59,16 @@ def broadcast_queue_positions(limit: int = 50) -> None:
         broadcast(job)
 
 
-@lru_cache(maxsize=8)
-def _load_weights(weights_path: str):
-    from generator import checkpoints
-
-    return checkpoints.load(Path(weights_path))
-
-
 def load_model(version: ModelVersion):
     """The engine object for a model version, loaded once per worker process."""
     if not version.weights_path:
         return None  # training-free modes need no weights
+    from generator import checkpoints
+
     path = Path(version.weights_path)
     if not path.is_absolute():
         path = Path(settings.BASE_DIR) / path
-    return _load_weights(str(path))
+    return checkpoints.cached(path)
 
 
 class Reporter:
@@ -149,13 +143,17 @@ def _load_clips(job: GenerationJob) -> list:
 def _store_track(job: GenerationJob, samples) -> Track:
     """Write the WAV master, spectrogram and peaks, and create the private Track."""
     from generator import audio
+    from generator.autotag import describe
 
+    labels, embedding = describe(samples)
     track = Track(
         owner=job.owner,
         title=job.title,
         mode=job.mode,
         model_version=job.model_version,
         recipe=job.recipe,
+        tags=", ".join(labels),
+        embedding=embedding,
         peaks=audio.waveform_peaks(samples),
         duration=round(len(samples) / audio.SAMPLE_RATE, 3),
     )

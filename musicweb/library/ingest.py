@@ -20,7 +20,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from generator import audio
+from generator.autotag import describe
 from musicweb.library.models import Clip, clip_folder
+from musicweb.tags import format_tags
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ def ingest(owner, upload: UploadedFile) -> Clip:
     except audio.AudioError as exc:
         raise UploadRejected(str(exc)) from None
     prepared = audio.prepare(decoded)
+    labels, _ = describe(prepared)
     analysis = audio.encode(prepared, "flac")
     spectrogram = audio.spectrogram_png(audio.log_mel(prepared).numpy())
     stored = upload.size + len(analysis) + len(spectrogram)
@@ -71,6 +74,7 @@ def ingest(owner, upload: UploadedFile) -> Clip:
     clip = Clip(
         owner=owner,
         title=PurePath(name).stem[:200] or name[:200],
+        tags=format_tags(labels),
         original_name=name,
         peaks=audio.waveform_peaks(prepared),
         format=decoded.format,

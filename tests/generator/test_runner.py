@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from generator import runner
 from generator.models import GenerationJob
+from generator.registry import WEIGHTS_DIR
 from musicweb.gallery.models import Track
 from tests.generator.jobhelpers import make_clip, make_job
 from tests.library.helpers import media_files
@@ -63,6 +64,9 @@ def test_it_runs_a_job_to_a_private_track(alice, clip):
     assert track.recipe == job.recipe and track.recipe["seed"] == 3
     samples, rate = sf.read(track.audio.open("rb"))
     assert rate == 22050 and len(samples) == 2 * 22050
+    if (WEIGHTS_DIR / "tagger" / "config.json").exists():  # the shipped tagger describes the track
+        assert len(track.embedding) == 128
+        assert np.linalg.norm(track.embedding) == pytest.approx(1.0, abs=1e-3)
     assert np.sqrt(np.mean(samples**2)) > 0.01
     states = [m["state"] for m in events()]
     progress = [s["progress"] for s in states]
@@ -114,9 +118,14 @@ def test_it_fails_on_an_internal_error_without_a_traceback_for_the_user(alice, c
 def test_it_cancels_a_running_job_within_a_second(alice, clip, settings):
     job = make_job(alice, clip, seconds=60)
     result = {}
-    thread = threading.Thread(
-        target=lambda: result.setdefault("status", runner.run_job(job.pk, worker="w1"))
-    )
+
+    def run() -> None:
+        try:
+            result["status"] = runner.run_job(job.pk, worker="w1")
+        finally:
+            connections.close_all()  # this thread's own connection must not outlive the test
+
+    thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 60
     while GenerationJob.objects.get(pk=job.pk).progress < 0.05 and time.monotonic() < deadline:

@@ -126,3 +126,13 @@ def test_it_requires_a_login(client, tmp_path):
     response = upload_path(client, path)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not Clip.objects.exists()
+
+
+def test_it_tags_a_real_recording_with_the_tagger(client, alice):
+    from generator.registry import WEIGHTS_DIR
+
+    if not (WEIGHTS_DIR / "tagger" / "config.json").exists():
+        pytest.skip("no tagger is installed")
+    client.force_login(alice)
+    assert upload_path(client, real_recording("brahms_hungarian_dance_5.ogg")).status_code == 201
+    assert Clip.objects.get().tag_list  # the orchestral recording gets at least one label

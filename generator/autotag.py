@@ -1,0 +1,30 @@
+"""Tags and "more like this" embeddings from the default tagger, for clips and tracks.
+
+Tagging is a convenience: when no tagger is installed, or it fails, uploads
+and jobs go on without tags rather than failing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MIN_PROBABILITY = 0.2
+MAX_TAGS = 3
+
+
+def describe(samples: np.ndarray) -> tuple[list[str], list[float]]:
+    """Likely labels (most likely first) and the unit-length embedding of mono 22,050 Hz audio."""
+    try:
+        from generator import tagging
+
+        scores = tagging.tag(samples, top=MAX_TAGS)
+        embedding = tagging.embed(samples)
+    except Exception:
+        log.warning("tagging failed; going on without tags", exc_info=True)
+        return [], []
+    labels = [label for label, p in scores if p >= MIN_PROBABILITY and label != "not_music"]
+    return labels, [round(float(x), 5) for x in embedding]
