@@ -49,6 +49,16 @@ def django_db_modify_db_settings():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Log-in throttling counts live in the cache: no test inherits another's failures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -166,3 +166,37 @@ def test_it_uses_the_custom_user_model():
     assert User._meta.label == "accounts.User"
     user = make_user("eve", display_name="")
     assert user.public_name == "eve"
+
+
+def test_it_pauses_log_ins_after_repeated_failures(client, alice, settings):
+    from django.core.cache import cache
+
+    settings.LOGIN_ATTEMPTS = 3
+    for _ in range(3):
+        assert (
+            client.post("/accounts/login/", {"username": "alice", "password": "guess"}).status_code
+            == 200
+        )
+    locked = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice"})
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    cache.clear()  # the pause is over
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-alice"}).status_code
+        == 302
+    )
+
+
+def test_it_pauses_guessing_across_accounts_from_one_address(client, alice, bob, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_ATTEMPTS = 2
+    client.post("/accounts/login/", {"username": "alice", "password": "guess"})
+    client.post("/accounts/login/", {"username": "bob", "password": "guess"})
+    assert (
+        client.post("/accounts/login/", {"username": "bob", "password": "pw-bob"}).status_code
+        == 429
+    )
+    cache.clear()
