@@ -64,8 +64,18 @@ def _build_tagger(**hp: Any) -> nn.Module:
     return Tagger(**hp)
 
 
+def _build_aisfx(**hp: Any) -> nn.Module:
+    from generator.nets.aisfx import AisfxEmbedding
+
+    return AisfxEmbedding(**hp)
+
+
 # Architecture name -> builder of a fresh model from its hyper-parameters.
-BUILDERS: dict[str, Callable[..., nn.Module]] = {"unet": _build_unet, "tagger": _build_tagger}
+BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "unet": _build_unet,
+    "tagger": _build_tagger,
+    "aisfx": _build_aisfx,
+}
 
 
 def build(arch: str, hparams: dict[str, Any]) -> nn.Module:

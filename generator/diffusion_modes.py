@@ -212,9 +212,13 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
     """The clip followed by its continuation, ``params.seconds`` long in total.
 
     The U-Net outpaints CONTINUE_WIDTH-frame windows whose first
-    CONTINUE_CONTEXT frames are the known past; the generated mel (with the
-    clip's last seconds, for phase continuity) is vocoded and cross-faded onto
-    the untouched original audio at the clip's end.
+    CONTINUE_CONTEXT frames are the known past (mask channels, and imposed on
+    every step). Each window does not start from pure noise but from the clip's
+    last seconds, looped, noised to t = 0.5 + 0.5 * strength: that keeps the
+    clip's key, timbre and pulse over minutes where a small model's free
+    outpainting would drift (strength 1 is free outpainting from noise). The
+    generated mel (with the clip's last seconds, for phase continuity) is
+    vocoded and cross-faded onto the untouched original audio at the clip's end.
     """
     length = _length(params)
     clip = np.asarray(clips[0], dtype=np.float32)
@@ -224,13 +228,11 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
             f"{len(clip) / audio.SAMPLE_RATE:.1f} s."
         )
     net, norm = resolve_model(model)
-    steps = _steps(params)
+    t_start = 0.5 + 0.5 * float(params.strength)
+    steps = _steps(params, t_start)
     # Keep only the clip's last few seconds: that is all the windows ever see.
-    tail_samples = min(len(clip), 4 * CONTINUE_WIDTH * audio.HOP)
-    tail_start = len(clip) - tail_samples
-    context = _mel(
-        clip[tail_start:] if tail_samples >= 2 * audio.N_FFT else _fit(clip, 2 * audio.N_FFT), norm
-    )
+    tail_start = len(clip) - min(len(clip), 4 * CONTINUE_WIDTH * audio.HOP)
+    context = _mel(clip[tail_start:], norm)
     known_frames = context.shape[-1] - 1  # the last frame straddles the clip's end
     total_frames = vocoder.n_frames(length - tail_start)
     buffer = context[..., :known_frames]
@@ -244,10 +246,17 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
         known[..., : ctx.shape[-1]] = ctx
         win_mask = mask.clone()
         win_mask[..., ctx.shape[-1] : CONTINUE_CONTEXT] = 0.0
+        # The guide: the clip's tail looped on, frame for frame, from where this window starts.
+        first = buffer.shape[-1] - ctx.shape[-1]
+        index = torch.arange(first, first + CONTINUE_WIDTH) % known_frames
+        guide = torch.where(win_mask.bool(), known, context[..., index])
+        x_t = diffusion.q_sample(
+            guide, torch.tensor([t_start]), _noise(mask.shape, params.seed, offset=i)
+        )
         x0 = diffusion.ddim_sample(
             net,
-            _noise(mask.shape, params.seed, offset=i),
-            t_start=1.0,
+            x_t,
+            t_start=t_start,
             steps=steps,
             known=known,
             mask=win_mask,

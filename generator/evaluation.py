@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -140,9 +141,11 @@ def vocoder_metrics(samples: np.ndarray, seed: int = 0) -> dict[str, float]:
 
 
 def embeddings(clips: Sequence[np.ndarray], tagger: Any = None) -> np.ndarray:
-    """Stack the tagger's window embeddings of many clips: float[N_windows, D]."""
-    from generator import tagging
+    """Stack window embeddings of many clips: float[N_windows, D] (our tagger's, or aiSFX's)."""
+    from generator import checkpoints, tagging
 
+    if isinstance(tagger, checkpoints.Checkpoint) and tagger.arch == "aisfx":
+        return np.concatenate([aisfx_embeddings(c, tagger) for c in clips], axis=0)
     return np.concatenate([tagging.window_embeddings(c, tagger) for c in clips], axis=0)
 
 
@@ -249,15 +252,23 @@ def source_agreement(
     return result
 
 
+BASELINES = ("honest_reconstruction", "shuffled_0.25s", "white_noise", "silence")
+
+
+def _baseline_clips(name: str, reference: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
+    """The degenerate (or honest) stand-ins for generated audio, one per reference clip."""
+    if name == "honest_reconstruction":
+        return [vocoder_roundtrip(r, seed) for r in reference]
+    if name == "shuffled_0.25s":
+        return [shuffle_chunks(r, seed + i) for i, r in enumerate(reference)]
+    if name == "white_noise":
+        return [white_noise(len(r), seed + i) for i, r in enumerate(reference)]
+    return [np.zeros(len(r), dtype=np.float32) for r in reference]
+
+
 def baselines(reference: Sequence[np.ndarray], tagger: Any = None, seed: int = 0) -> dict[str, Any]:
     """Score silence, white noise, chunk-shuffled copies and honest reconstructions alike."""
-    honest = [vocoder_roundtrip(r, seed) for r in reference]
-    candidates = {
-        "honest_reconstruction": honest,
-        "shuffled_0.25s": [shuffle_chunks(r, seed + i) for i, r in enumerate(reference)],
-        "white_noise": [white_noise(len(r), seed + i) for i, r in enumerate(reference)],
-        "silence": [np.zeros(len(r), dtype=np.float32) for r in reference],
-    }
+    candidates = {name: _baseline_clips(name, reference, seed) for name in BASELINES}
     out: dict[str, Any] = {}
     ref_emb = embeddings(reference, tagger)
     floor = real_floor(reference, tagger)
@@ -322,11 +333,29 @@ def report(
     sources: dict[str, list[np.ndarray]] | None = None,
     train_emb: np.ndarray | None = None,
     tagger: Any = None,
+    aisfx: Any = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The whole evaluation as a JSON-ready dict: per set of generated clips, plus baselines."""
+    """The whole evaluation as a JSON-ready dict: per set of generated clips, plus baselines.
+
+    With ``aisfx`` (a converted aiSFX checkpoint) every set also gets
+    ``frechet_aisfx`` / ``kernel_aisfx`` and their floor, from an embedding
+    trained on other data than ours.
+    """
     out: dict[str, Any] = {"reference_clips": len(reference)}
     out["baselines"] = baselines(reference, tagger, seed)
+    if aisfx is not None:
+        ref_a = embeddings(reference, aisfx)
+        floor_a = {f"{k}_aisfx": v for k, v in real_floor(reference, aisfx).items()}
+        sets = dict(generated or {})
+        for name, scores in out["baselines"].items():
+            clips = _baseline_clips(name, reference, seed)
+            extra = distribution_distances(clips, reference, aisfx, ref_a, {})
+            scores.update({f"{k}_aisfx": v for k, v in extra.items()} | floor_a)
+        for name, clips in sets.items():
+            extra = distribution_distances(clips, reference, aisfx, ref_a, {})
+            out.setdefault("aisfx", {})[name] = {f"{k}_aisfx": v for k, v in extra.items()}
+            out["aisfx"][name].update(floor_a)
     voc = [vocoder_metrics(r, seed) for r in reference]
     out["vocoder"] = {k: round(float(np.mean([v[k] for v in voc])), 4) for k in voc[0]}
     ref_emb = embeddings(reference, tagger)
@@ -341,3 +370,70 @@ def report(
         entry["beats_shuffle_baseline"] = entry["frechet"] < shuffled
         out[name] = entry
     return out
+
+
+AISFX_DIR = Path(__file__).resolve().parent.parent / "var" / "aisfx"
+
+
+def convert_aisfx(out_dir: str | Path = AISFX_DIR) -> Path:
+    """Convert aiSFX's shipped pickle to a verified safetensors checkpoint, once.
+
+    This is the one place a pickle is read, from the installed aisfx wheel
+    (``pip install --no-deps aisfx``), on an explicit request; the result is
+    loaded like every other checkpoint, with no pickle.
+    """
+    import importlib.util
+
+    from generator import checkpoints
+
+    spec = importlib.util.find_spec("aisfx")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("aisfx is not installed (pip install --no-deps aisfx).")
+    source = Path(spec.origin).parent / "models" / "checkpoint.pth"
+    weights, _ = torch.load(source, map_location="cpu", weights_only=False)
+    state = {
+        k[len("embedding_net.") :]: v for k, v in weights.items() if k.startswith("embedding_net.")
+    }
+    model = checkpoints.build("aisfx", {"hl1": 64})
+    model.load_state_dict(state, strict=True)
+    provenance = {
+        "source": "aisfx 0.1.2 wheel, models/checkpoint.pth (X-Sequential-CE embedding net)",
+        "licence": "CC BY 4.0",
+        "paper": "Ma and Lerch, Representation Learning for the Automatic Indexing of Sound "
+        "Effects Libraries, ISMIR 2022",
+        "source_sha256": checkpoints.sha256_file(source),
+    }
+    return checkpoints.save(
+        model, out_dir, arch="aisfx", hparams={"hl1": 64}, provenance=provenance
+    )
+
+
+@lru_cache(maxsize=1)
+def _aisfx_mel() -> torch.Tensor:
+    import librosa
+
+    from generator.nets import aisfx
+
+    fb = librosa.filters.mel(
+        sr=aisfx.SAMPLE_RATE, n_fft=aisfx.N_FFT, n_mels=aisfx.N_MELS, htk=True, norm=1.0
+    )
+    return torch.from_numpy(fb.astype(np.float32))
+
+
+@torch.inference_mode()
+def aisfx_embeddings(samples: np.ndarray, model: Any) -> np.ndarray:
+    """aiSFX window embeddings float[N, 512] of audio float32[T] at 22,050 Hz (blocks of 2.3 s)."""
+    from generator.nets import aisfx
+
+    x = torch.from_numpy(
+        audio.resample(np.asarray(samples, np.float32), audio.SAMPLE_RATE, aisfx.SAMPLE_RATE)
+    )
+    x = x / x.abs().max().clamp_min(1e-8)
+    window = torch.hann_window(aisfx.N_FFT)
+    power = torch.stft(x, aisfx.N_FFT, aisfx.HOP, window=window, return_complex=True).abs() ** 2
+    spec = torch.log10(_aisfx_mel() @ power * 10_000 + 1).T / aisfx.SPEC_MAX  # [frames, 96]
+    if spec.shape[0] < aisfx.BLOCK:
+        spec = spec.repeat(-(-aisfx.BLOCK // spec.shape[0]), 1)
+    starts = range(0, spec.shape[0] - aisfx.BLOCK + 1, aisfx.BLOCK // 2)
+    blocks = torch.stack([spec[s : s + aisfx.BLOCK] for s in starts])
+    return model.model(blocks).numpy()

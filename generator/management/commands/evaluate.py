@@ -45,6 +45,11 @@ class Command(BaseCommand):
             default=None,
             help="training corpus, for the novelty (near-copy) check",
         )
+        parser.add_argument(
+            "--aisfx",
+            action="store_true",
+            help="also score with aiSFX's embedding (converted once from its wheel to var/aisfx)",
+        )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--out", default=None, help="write the JSON report here too")
 
@@ -115,12 +120,21 @@ class Command(BaseCommand):
                 if mode in ("remix", "continue", "interpolate"):
                     sources[mode] = srcs
         train_emb = evaluation.train_embeddings(opts["train"], tagger) if opts["train"] else None
+        aisfx = None
+        if opts["aisfx"]:
+            try:
+                if not (evaluation.AISFX_DIR / checkpoints.CONFIG).exists():
+                    evaluation.convert_aisfx()
+                aisfx = checkpoints.cached(evaluation.AISFX_DIR)
+            except (OSError, checkpoints.CheckpointError) as exc:
+                self.stderr.write(f"aiSFX embedding skipped: {exc}")
         report = evaluation.report(
             reference,
             generated=generated,
             sources=sources,
             train_emb=train_emb,
             tagger=tagger,
+            aisfx=aisfx,
             seed=opts["seed"],
         )
         report["reference"] = names
