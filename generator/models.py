@@ -384,3 +384,23 @@ class TrainingJob(LeasedJob):
 
     def finish(self, worker: str, version: ModelVersion) -> bool:
         return self._end(worker, JobStatus.DONE, result=version, progress=1.0, stage="done")
+
+
+class WorkerHeartbeat(models.Model):
+    """Each worker process says it is alive every few seconds; /healthz counts the living."""
+
+    name = models.CharField(max_length=100, unique=True)
+    started = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def beat(cls, name: str) -> None:
+        cls.objects.update_or_create(name=name, defaults={"last_seen": timezone.now()})
+
+    @classmethod
+    def alive(cls, within_seconds: float) -> int:
+        since = timezone.now() - timedelta(seconds=within_seconds)
+        return cls.objects.filter(last_seen__gte=since).count()

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import close_old_connections
 
-from generator.models import GenerationJob, LeasedJob, ModelVersion, TrainingJob
+from generator.models import GenerationJob, LeasedJob, ModelVersion, TrainingJob, WorkerHeartbeat
 from musicweb.gallery.models import Track, track_folder
 
 log = logging.getLogger(__name__)
@@ -251,12 +251,18 @@ def reap() -> dict[str, int]:
 
 
 def reaper_loop(stop: threading.Event, interval: float | None = None) -> None:
-    """Reap every third of a lease, so a dead worker's job is back within about 1.3 leases."""
+    """Say this worker is alive and reap, every third of a lease.
+
+    A dead worker's job is then back in the queue within about 1.3 leases.
+    """
     interval = interval or settings.JOB_LEASE_SECONDS / 3
-    while not stop.wait(interval):
+    while True:
         try:
+            WorkerHeartbeat.beat(WORKER_ID)
             reap()
         except Exception:
             log.exception("reaper pass failed")
         finally:
             close_old_connections()
+        if stop.wait(interval):
+            return

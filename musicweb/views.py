@@ -53,11 +53,31 @@ def _channel_layer_state() -> str:
         return "error"
 
 
+def _workers_alive() -> int | None:
+    from django.conf import settings
+
+    from generator.models import WorkerHeartbeat
+
+    try:
+        return WorkerHeartbeat.alive(within_seconds=settings.JOB_LEASE_SECONDS)
+    except Exception as exc:
+        log.warning("health: worker check failed: %s", exc)
+        return None
+
+
 @never_cache
 @require_GET
 def healthz(request):
+    """The web's own dependencies decide the status; workers are reported, not required."""
     checks = {"database": _database_state(), "channel_layer": _channel_layer_state()}
     healthy = all(state == "ok" for state in checks.values())
+    workers = _workers_alive()
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+        {
+            "status": "ok" if healthy else "error",
+            **checks,
+            "workers": workers,
+            "worker": "ok" if workers else "none running",
+        },
+        status=200 if healthy else 503,
     )

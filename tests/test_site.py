@@ -92,7 +92,17 @@ def test_it_reports_health(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = json.loads(response.content)
-    assert body == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "channel_layer": "ok",
+        "workers": 0,
+        "worker": "none running",
+    }
+    from generator.models import WorkerHeartbeat
+
+    WorkerHeartbeat.beat("host:123")
+    assert json.loads(client.get("/healthz").content)["worker"] == "ok"
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from django.test import Client
@@ -45,7 +46,9 @@ def _session_cookie(user) -> str:
 def _watch(url: str, job: GenerationJob, cookie: str, received: list, ready: threading.Event):
     """Collect every state the job's socket sends until a final one (or a minute of silence)."""
     ws_url = url.replace("http", "ws") + f"/ws/jobs/{job.uid}/"
-    with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": url}, open_timeout=30) as socket:
+    with connect(
+        ws_url, additional_headers={"Cookie": cookie, "Origin": url}, open_timeout=30
+    ) as socket:
         ready.set()
         while True:
             state = json.loads(socket.recv(timeout=120))
@@ -95,6 +98,8 @@ def test_it_runs_ten_jobs_from_three_users_on_two_workers(stack, settings, tmp_p
     assert {row.status for row in rows} == {"done"}, [(r.status, r.error) for r in rows]
     assert Track.objects.count() == 10  # every job completed exactly once
     assert len({row.worker.rsplit(":", 1)[-1] for row in rows}) == 2  # both workers worked
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        assert json.loads(response.read())["workers"] == 2
     for job in jobs:
         states = received[job.pk]
         progress = [s["progress"] for s in states]
@@ -112,7 +117,9 @@ def test_it_recovers_when_a_worker_is_killed_mid_job(stack, alice, tmp_path):
     victim_pid = str(stack.workers[0].pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        running = GenerationJob.objects.filter(status="running", worker__endswith=f":{victim_pid}").first()
+        running = GenerationJob.objects.filter(
+            status="running", worker__endswith=f":{victim_pid}"
+        ).first()
         if running and running.progress > 0.05:
             break
         time.sleep(0.1)
@@ -125,6 +132,9 @@ def test_it_recovers_when_a_worker_is_killed_mid_job(stack, alice, tmp_path):
     victim = next(row for row in rows if row.pk == running.pk)
     assert victim.attempts == 2, "the killed job was not run again"
     for row in rows:
-        assert row.status == "done" or (row.status == "failed" and row.error), (row.status, row.error)
+        assert row.status == "done" or (row.status == "failed" and row.error), (
+            row.status,
+            row.error,
+        )
     assert Track.objects.count() == sum(row.status == "done" for row in rows)
     assert victim.started > killed_at  # claimed again after the kill
