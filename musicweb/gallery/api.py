@@ -6,7 +6,10 @@ may not see) and musicweb.permissions (who may publish, rate, report).
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -31,7 +34,7 @@ from musicweb.gallery.serializers import (
     TrackDetailSerializer,
     TrackSerializer,
 )
-from musicweb.gallery.views import get_track_for_user, rating_state
+from musicweb.gallery.views import VISITOR_CACHE_SECONDS, get_track_for_user, rating_state
 from musicweb.library.models import Clip
 from musicweb.rest import ApiMixin, form_errors
 
@@ -71,6 +74,17 @@ class TrackViewSet(
                 raise NotAuthenticated("Log in to list your own tracks.")
             base = Track.objects.owned_by(self.request.user)
         return form.tracks(base).for_cards()
+
+    def list(self, request, *args, **kwargs):
+        """The gallery list; signed-out callers share a copy at most a few seconds old."""
+        if request.user.is_authenticated:
+            return super().list(request, *args, **kwargs)
+        key = "visitor-api:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, VISITOR_CACHE_SECONDS)
+        return Response(data)
 
     def get_object(self) -> Track:
         track = get_track_for_user(self.request.user, self.kwargs["uid"])

@@ -7,16 +7,20 @@ through the same views answering JSON.
 
 from __future__ import annotations
 
+import hashlib
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from musicweb import permissions
@@ -63,6 +67,32 @@ def rating_state(track: Track, user) -> dict:
     return {"average": track.rating_average, "count": track.rating_count, "mine": mine}
 
 
+VISITOR_CACHE_SECONDS = 5
+
+
+def cached_for_visitors(view):
+    """Serve signed-out visitors a copy at most a few seconds old; signed-in users never.
+
+    Gallery pages are the same for every visitor, and under load the copy turns
+    a page render into a cache read. Responses that set cookies (messages, a
+    session) are never stored.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "GET" or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        key = "visitor-page:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.cookies:
+                cache.set(key, response, VISITOR_CACHE_SECONDS)
+        return response
+
+    return wrapper
+
+
 def _querystring(data, **changes) -> str:
     params = {k: v for k, v in data.items() if v not in ("", None) and k != "page"}
     params.update({k: v for k, v in changes.items() if v not in ("", None)})
@@ -103,6 +133,7 @@ def track_spectrogram(request, uid):
 
 
 @require_GET
+@cached_for_visitors
 def gallery(request):
     form = GalleryFilterForm(request.GET)
     if not form.is_valid():
@@ -224,6 +255,7 @@ def track_rate(request, uid):
     return redirect(track)
 
 
+@csrf_exempt  # counting a public play at most hourly is worth no token (and pages get cached)
 @require_POST
 def track_play(request, uid):
     """Count a play, at most once per listener per track per hour; safe to repeat."""

@@ -1,7 +1,7 @@
 // The gallery's small enhancements over plain forms: count a play when a player
 // starts (once per listener per hour, on the server), play one track at a time,
 // and rate without reloading the page.
-const csrfInput = document.querySelector("[data-csrf] input[name=csrfmiddlewaretoken]");
+const csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
 const csrf = () => (csrfInput ? csrfInput.value : "");
 
 async function post(url, body) {

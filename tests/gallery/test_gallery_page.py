@@ -101,6 +101,8 @@ def test_it_paginates_and_keeps_the_filters(client, alice):
 
 @pytest.mark.parametrize("sort", ["newest", "top", "played", "trending"])
 def test_it_runs_the_same_number_of_queries_for_5_or_24_cards(client, alice, sort):
+    client.force_login(alice)  # visitors may get a cached copy; members always a fresh page
+
     def count(n: int) -> int:
         Track.objects.all().delete()
         for i in range(n):
@@ -113,3 +115,18 @@ def test_it_runs_the_same_number_of_queries_for_5_or_24_cards(client, alice, sor
         return len(queries)
 
     assert count(5) == count(24)
+
+
+def test_it_serves_visitors_a_copy_a_few_seconds_old(client, alice, bob, track):
+    from django.core.cache import cache
+
+    assert "Night drive" in client.get("/gallery/").content.decode()
+    make_track(alice, "Brand new")
+    with CaptureQueriesContext(connection) as queries:
+        cached = client.get("/gallery/").content.decode()
+    assert "Brand new" not in cached and len(queries) == 0
+    client.force_login(bob)
+    assert "Brand new" in client.get("/gallery/").content.decode()
+    client.logout()
+    cache.clear()  # as when the copy expires
+    assert "Brand new" in client.get("/gallery/").content.decode()
