@@ -130,7 +130,9 @@ def main() -> None:
         "HTTPS": "0",
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-not-secret",
-        "API_ANON_RATE": "100000/s",  # effectively off: wrk is one address
+        # Effectively off: wrk is one address (the user rate also applies to visitors).
+        "API_ANON_RATE": "100000/s",
+        "API_USER_RATE": "100000/s",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
