@@ -49,8 +49,12 @@ test: install-test system-packages lint
 	$(BIN)/pytest
 	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(BIN)/pytest -m scaleout
 
-bench: install
+# Each benchmark prints its figures; docs/performance.md records them with these commands.
+bench: install-test
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_trained.py
+	$(BIN)/python benchmarks/bench_jobs.py
+	$(BIN)/python benchmarks/bench_gallery.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

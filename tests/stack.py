@@ -70,7 +70,14 @@ class Stack:
     def start_web(self) -> str:
         self.port = free_port()
         self.web = self._spawn(
-            "web", "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "musicweb.asgi:application"
+            "web",
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "musicweb.asgi:application",
         )
         url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
