@@ -58,10 +58,7 @@ def make_job(owner, clip, title: str = "Variation of Secret sketch", **fields) -
         mode="variation",
         model_version=ModelVersion.objects.default_for("variation"),
         clip=clip,
-        source_names=[clip.title],
-        seconds=2,
-        seed=7,
-        **fields,
+        **{"source_names": [clip.title], "seconds": 2, "seed": 7, **fields},
     )
 
 
