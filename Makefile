@@ -8,7 +8,7 @@ WORKERS ?= 1
 # A local plain-HTTP run on loopback: no HTTPS redirect, no secure-only cookies.
 RUN_ENV := HTTPS=$${HTTPS:-0}
 
-.PHONY: install install-test run test lint format bench system-packages clean
+.PHONY: install install-test run test lint format bench bench-load system-packages clean
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,10 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_trained.py
 	$(BIN)/python benchmarks/bench_jobs.py
 	$(BIN)/python benchmarks/bench_gallery.py
+
+# Load and soak against the real server (50 browsing users, 200 sockets); takes a few minutes.
+bench-load: install-test
+	$(BIN)/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -70,6 +72,8 @@ class JobViewSet(
         return job
 
     def create(self, request, *args, **kwargs):
+        if not isinstance(request.data, Mapping):
+            raise ValidationError("Send the job's settings as a JSON object.")
         data = {k: v for k, v in request.data.items() if v is not None}
         data.setdefault("seed", random_seed())
         data.setdefault("strength", 0.5)

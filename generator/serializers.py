@@ -25,9 +25,9 @@ class JobSerializer(serializers.ModelSerializer):
 
     model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
     model_version_id = serializers.IntegerField(read_only=True)
-    clip = serializers.SlugRelatedField(slug_field="uid", read_only=True)
-    clip2 = serializers.SlugRelatedField(slug_field="uid", read_only=True)
-    track = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+    clip = serializers.SlugRelatedField(slug_field="uid", read_only=True, allow_null=True)
+    clip2 = serializers.SlugRelatedField(slug_field="uid", read_only=True, allow_null=True)
+    track = serializers.SlugRelatedField(slug_field="uid", read_only=True, allow_null=True)
 
     class Meta:
         model = GenerationJob

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from collections.abc import Mapping
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import AnonRateThrottle
 
 from generator.api import JobViewSet, ModelVersionViewSet
+from musicweb.accounts import throttle
 from musicweb.gallery.api import MeView, TrackViewSet, UserViewSet
 from musicweb.library.api import ClipViewSet
-from musicweb.rest import ApiMixin
+from musicweb.rest import ApiMixin, api_not_found
 
 
 class TokenView(ApiMixin, ObtainAuthToken):
-    """Exchange a username and password for an API token (send it as `Token <key>`)."""
+    """Exchange a username and password for an API token (send it as `Token <key>`).
+
+    Guessing is slowed exactly like the log-in page: the same counts, the same pause.
+    """
 
     authentication_classes = []
+    throttle_classes = [AnonRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        username = (
+            str(request.data.get("username", "")) if isinstance(request.data, Mapping) else ""
+        )
+        if throttle.is_locked(request, username):
+            raise Throttled(detail="Too many failed log-ins. Please wait and try again.")
+        try:
+            response = super().post(request, *args, **kwargs)
+        except ValidationError:
+            throttle.record_failure(request, username)
+            raise
+        throttle.reset(request, username)
+        return response
 
 
 router = DefaultRouter()
@@ -32,4 +55,5 @@ urlpatterns = [
     path("token/", TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    re_path(r"", api_not_found),
 ]

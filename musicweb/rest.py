@@ -10,7 +10,8 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -111,3 +112,49 @@ def form_errors(form) -> exceptions.ValidationError:
     return exceptions.ValidationError(
         {("non_field_errors" if k == "__all__" else k): v for k, v in form.errors.items()}
     )
+
+
+ERROR_STATUSES = {
+    "400": "The request is not valid; `fields` says which parts.",
+    "401": "Authentication is needed.",
+    "403": "Not allowed.",
+    "404": "Not found, or not yours to see.",
+    "429": "Too many requests; wait and try again.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Document the one error body on every operation (a drf-spectacular postprocessing hook)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "required": ["code", "message"],
+            }
+        },
+        "required": ["error"],
+    }
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                responses.setdefault(code, {"description": description, "content": body})
+    return result
+
+
+@csrf_exempt  # it changes nothing, whatever the method
+def api_not_found(request, *args, **kwargs):
+    """Any /api/ address that matches no endpoint answers in the API's error format, not HTML."""
+
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)

@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload clips, generate music with CNNs, publish and rate tracks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "musicweb.rest.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -319,6 +319,12 @@ class Track(models.Model):
             / Cast(PRIOR_VOTES + new_count, models.FloatField()),
         )
         self.refresh_from_db(fields=["rating_sum", "rating_count", "score", "trending"])
+        self._push_stats()
+
+    def _push_stats(self) -> None:
+        from musicweb.gallery.live import broadcast_stats
+
+        transaction.on_commit(lambda: broadcast_stats(self))
 
     def count_play(self, listener: str) -> bool:
         """Count one play per listener per hour; True if this one counted."""
@@ -333,6 +339,7 @@ class Track(models.Model):
             return False
         finally:
             self.refresh_from_db(fields=["play_count"])
+        self._push_stats()
         return True
 
     def similar(self, limit: int = 6) -> list[Track]:

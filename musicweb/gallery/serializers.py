@@ -29,7 +29,9 @@ class TrackSerializer(serializers.ModelSerializer):
 
     tags = TagsField(read_only=True)
     author = AuthorSerializer(source="owner", read_only=True)
-    model_version = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    model_version = serializers.SlugRelatedField(
+        slug_field="label", read_only=True, allow_null=True
+    )
     model_version_id = serializers.IntegerField(read_only=True, allow_null=True)
     rating_average = serializers.FloatField(read_only=True, allow_null=True)
     urls = serializers.SerializerMethodField()

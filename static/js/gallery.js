@@ -1,3 +1,5 @@
+import { liveSocket } from "./live.js";
+
 // The gallery's small enhancements over plain forms: count a play when a player
 // starts (once per listener per hour, on the server), play one track at a time,
 // and rate without reloading the page.
@@ -16,6 +18,28 @@ async function post(url, body) {
   return data;
 }
 
+// Show fresh counts: from this page's own requests and, live, from everyone else's.
+function showStats(stats) {
+  const set = (selector, text) => {
+    const node = document.querySelector(selector);
+    if (node) node.textContent = text;
+  };
+  if ("average" in stats) {
+    set("[data-rating-average]", stats.average === null ? "No ratings yet" : `${stats.average.toFixed(2)} of 5`);
+    set("[data-rating-count]", stats.count);
+    set("[data-rating-plural]", stats.count === 1 ? "" : "s");
+  }
+  if ("plays" in stats) {
+    set("[data-play-count]", stats.plays);
+    set("[data-play-plural]", stats.plays === 1 ? "" : "s");
+  }
+}
+
+function setupLiveStats() {
+  const holder = document.querySelector("[data-track-socket]");
+  if (holder && "WebSocket" in window) liveSocket(holder.dataset.trackSocket, showStats);
+}
+
 function setupPlays() {
   const players = [...document.querySelectorAll("audio")];
   for (const audio of players) {
@@ -28,8 +52,7 @@ function setupPlays() {
       sent = true;
       post(holder.dataset.playUrl)
         .then((data) => {
-          const count = document.querySelector("[data-play-count]");
-          if (count && holder === audio.closest("[data-play-url]")) count.textContent = data.play_count;
+          if (holder === audio.closest("[data-play-url]")) showStats({ plays: data.play_count });
         })
         .catch(() => { sent = false; });
     });
@@ -48,10 +71,7 @@ function setupRating() {
     try {
       const state = await post(form.action, body);
       error.hidden = true;
-      document.querySelector("[data-rating-average]").textContent =
-        state.average === null ? "No ratings yet" : `${state.average.toFixed(2)} of 5`;
-      document.querySelector("[data-rating-count]").textContent = state.count;
-      document.querySelector("[data-rating-plural]").textContent = state.count === 1 ? "" : "s";
+      showStats(state);
       document.querySelector("[data-rating-mine]").textContent = state.mine ? `: ${state.mine} of 5` : "";
       form.querySelectorAll("button.star").forEach((star) => {
         star.classList.toggle("on", state.mine !== null && Number(star.value) <= state.mine);
@@ -66,3 +86,4 @@ function setupRating() {
 
 setupPlays();
 setupRating();
+setupLiveStats();

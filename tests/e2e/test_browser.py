@@ -163,6 +163,7 @@ def test_it_walks_from_sign_up_to_a_published_rated_track(new_page, site):
     alice.goto("/accounts/profile/")
     shot(alice, "account-desktop")
     alice.goto(track_url)
+    alice.evaluate("window.stayed = true")  # gone if the page reloads
 
     # Bob finds it in the gallery, plays it and rates it.
     bob = new_page()
@@ -183,11 +184,11 @@ def test_it_walks_from_sign_up_to_a_published_rated_track(new_page, site):
     track = Track.objects.get()
     assert (track.rating_count, track.rating_sum, track.play_count) == (1, 4, 1)
 
-    # Alice's open track page has no live rating updates (no socket for ratings):
-    # the new average shows on her next load.
-    expect(alice.locator("[data-rating-average]")).to_have_text("No ratings yet")
-    alice.reload()
-    expect(alice.locator("[data-rating-average]")).to_have_text("4.00 of 5")
+    # Alice's track page, open all along, shows the new average and play without a reload.
+    expect(alice.locator("[data-rating-average]")).to_have_text("4.00 of 5", timeout=10_000)
+    expect(alice.locator("[data-rating-count]")).to_have_text("1")
+    expect(alice.locator("[data-play-count]")).to_have_text("1")
+    assert alice.evaluate("window.stayed === true")
 
     phone = new_page(viewport=PHONE)
     phone.goto("/gallery/")

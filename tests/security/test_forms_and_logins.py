@@ -140,11 +140,6 @@ def test_it_locks_the_login_form_after_repeated_failures(db, settings):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (issue 8): /api/token/ (DRF ObtainAuthToken, throttle_classes=()) checks "
-    "passwords with no throttle and skips the log-in lock; reported to the lead",
-)
 def test_it_slows_down_password_guessing_through_the_token_endpoint(db, settings):
     make_user("victim")
     api = APIClient()
