@@ -1,8 +1,8 @@
 """What each generation mode is, in words and limits, without importing the engine.
 
-Web processes read this to build forms and pages; torch is only imported by
-workers and commands. The engine's registry (generator.modes) uses the same
-names.
+The one description of the modes: web processes read it to build forms and
+pages (torch is only imported by workers and commands), and the engine's
+registry (generator.modes) takes its labels, clip counts and limits from it.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ class ModeInfo:
     help: str
     clips: int  # how many input clips the mode takes
     arch: str  # which kind of model version serves it
+    max_seconds: float  # the longest output the engine makes
     strength_label: str = ""  # what the 0..1 control means; empty when unused
-    default_seconds: float = 10.0
 
 
 MODE_INFO = {
@@ -27,16 +27,19 @@ MODE_INFO = {
         ModeInfo(
             "variation",
             "Variation",
-            "A new take on one clip's texture, at any length, from random-weight CNN statistics.",
+            "A new take on the clip's sound and texture, at any length, made without a "
+            "trained model. The seed picks which variation.",
             clips=1,
             arch="texture",
+            max_seconds=300.0,
         ),
         ModeInfo(
             "style",
             "Style transfer",
-            "The content of the first clip in the texture of the second.",
+            "The first clip's content in the second clip's texture.",
             clips=2,
             arch="texture",
+            max_seconds=300.0,
             strength_label="Balance: 0 keeps the first clip's content, 1 takes the second's",
         ),
         ModeInfo(
@@ -45,15 +48,17 @@ MODE_INFO = {
             "The diffusion U-Net repaints the clip.",
             clips=1,
             arch="unet",
+            max_seconds=120.0,
             strength_label="Strength: 0 returns the clip, 1 ignores it",
         ),
         ModeInfo(
             "continue",
             "Continue",
-            "Extends the clip past its end, window by window, with seamless joins.",
+            "Extends the clip past its end, window by window, with seamless joins. The "
+            "duration is the total length, the clip included.",
             clips=1,
             arch="unet",
-            default_seconds=20.0,
+            max_seconds=360.0,
         ),
         ModeInfo(
             "interpolate",
@@ -61,13 +66,16 @@ MODE_INFO = {
             "Morphs from the first clip into the second over the chosen duration.",
             clips=2,
             arch="unet",
+            max_seconds=120.0,
+            strength_label="Freedom: how far the morph may stray from the two clips",
         ),
         ModeInfo(
             "dream",
             "Dream",
-            "Unconditional music from a seed and a model; no clip needed.",
+            "New music from the seed alone, in the style the model was trained on; no clip needed.",
             clips=0,
             arch="unet",
+            max_seconds=60.0,
         ),
     )
 }

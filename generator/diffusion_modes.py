@@ -287,35 +287,20 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
     return np.clip(out, -1.0, 1.0)
 
 
-# name, label, clips, longest output in seconds, run, help text for the page.
-_MODES = (
-    ("remix", "Remix", 1, 120.0, run_remix,
-     "Repaint the clip with the diffusion model; strength 0 keeps it, 1 ignores it."),
-    ("continue", "Continue", 1, 360.0, run_continue,
-     "Extend the clip: the duration is the total length, clip included (up to 5 minutes more)."),
-    ("interpolate", "Interpolate", 2, 120.0, run_interpolate,
-     "Morph from the first clip into the second over the duration; strength: how freely."),
-    ("dream", "Dream", 0, 60.0, run_dream,
-     "New audio from the seed alone, in the style the model was trained on."),
-)  # fmt: skip
+_RUNS = {
+    "remix": run_remix,
+    "continue": run_continue,
+    "interpolate": run_interpolate,
+    "dream": run_dream,
+}
 
 
 def register_all() -> None:
-    """Register the four trained modes into generator.modes.MODES."""
+    """Register the four trained modes into generator.modes.MODES (words from the catalog)."""
     from generator import modes
 
-    for name, label, clips, max_seconds, run, help_text in _MODES:
-        modes.register(
-            modes.Mode(
-                name=name,
-                label=label,
-                help=help_text,
-                clips=clips,
-                needs_model=True,
-                max_seconds=max_seconds,
-                run=run,
-            )
-        )
+    for name, run in _RUNS.items():
+        modes.register(modes.Mode(name=name, needs_model=True, run=run))
 
 
 register_all()

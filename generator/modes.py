@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from . import audio, texture, vocoder
+from .catalog import MODE_INFO, ModeInfo
 from .errors import Cancelled as CancelledError
 from .errors import EngineError, InvalidInput, UnknownMode
 
@@ -31,7 +32,6 @@ Progress = Callable[[str, float], None]  # (stage in words, fraction done 0..1)
 Cancelled = Callable[[], bool]
 
 MIN_SECONDS = 1.0  # shortest output any mode makes
-MAX_SECONDS = 300.0  # 5 minutes, the training-free modes' limit
 # Shortest input clip: one receptive field of the texture features (0.75 s), rounded up.
 MIN_CLIP_SECONDS = 1.0
 MAX_SEED = 2**63 - 1
@@ -49,15 +49,34 @@ class Params:
 
 @dataclass(frozen=True)
 class Mode:
-    """A way of generating audio; ``run`` does the work, ``generate`` checks the request."""
+    """A way of generating audio; ``run`` does the work, ``generate`` checks the request.
+
+    Its words and limits come from generator.catalog, which pages read without torch.
+    """
 
     name: str
-    label: str
-    help: str
-    clips: int  # number of input clips: 0, 1 or 2
     needs_model: bool
-    max_seconds: float
     run: Callable[..., np.ndarray]
+
+    @property
+    def info(self) -> ModeInfo:
+        return MODE_INFO[self.name]
+
+    @property
+    def label(self) -> str:
+        return self.info.label
+
+    @property
+    def help(self) -> str:
+        return self.info.help
+
+    @property
+    def clips(self) -> int:
+        return self.info.clips
+
+    @property
+    def max_seconds(self) -> float:
+        return self.info.max_seconds
 
 
 MODES: dict[str, Mode] = {}
@@ -320,35 +339,8 @@ def run_style(
     return _vocode(z, mean_a, std_a, length, gen, stages)
 
 
-register(
-    Mode(
-        name="variation",
-        label="Variation",
-        help=(
-            "A new take on the clip's sound and texture, at any length, made without a "
-            "trained model. The seed picks which variation."
-        ),
-        clips=1,
-        needs_model=False,
-        max_seconds=MAX_SECONDS,
-        run=run_variation,
-    )
-)
-
-register(
-    Mode(
-        name="style",
-        label="Style transfer",
-        help=(
-            "The first clip's content in the second clip's texture. Strength 0 keeps the "
-            "first clip as it is; 1 gives the second clip's texture alone."
-        ),
-        clips=2,
-        needs_model=False,
-        max_seconds=MAX_SECONDS,
-        run=run_style,
-    )
-)
+register(Mode(name="variation", needs_model=False, run=run_variation))
+register(Mode(name="style", needs_model=False, run=run_style))
 
 
 def warm_up() -> float:

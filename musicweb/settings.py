@@ -15,6 +15,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from generator.catalog import MODE_INFO
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -249,17 +251,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Generation jobs: per-user limits, the longest output per mode, and the worker lease.
 MAX_ACTIVE_JOBS = env_int("MAX_ACTIVE_JOBS", 3, minimum=1)
 JOBS_PER_HOUR = env_int("JOBS_PER_HOUR", 60, minimum=1)
-MAX_SECONDS = {
-    mode: env_int(f"MAX_SECONDS_{mode.upper()}", default, minimum=1)
-    for mode, default in {
-        "variation": 300,
-        "style": 120,
-        "remix": 120,
-        "continue": 300,
-        "interpolate": 120,
-        "dream": 120,
-    }.items()
-}
+
+
+def _max_seconds() -> dict[str, int]:
+    """Each mode's longest output: the engine's limit, lowered with MAX_SECONDS_<MODE>."""
+    limits = {}
+    for name, info in MODE_INFO.items():
+        variable = f"MAX_SECONDS_{name.upper()}"
+        limits[name] = env_int(variable, int(info.max_seconds), minimum=1)
+        if limits[name] > info.max_seconds:
+            raise ImproperlyConfigured(
+                f"{variable} may be at most {info.max_seconds:g}, the engine's limit for {name}."
+            )
+    return limits
+
+
+MAX_SECONDS = _max_seconds()
 CORPUS_DIR = Path(env_str("CORPUS_DIR", str(VAR_DIR / "corpus")))
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
 # Progress events per job per second, at most (the SQLite channel layer's comfort zone).

@@ -40,6 +40,15 @@ def brahms_variation() -> tuple[np.ndarray, np.ndarray]:
     return clip, variation(clip)
 
 
+def test_it_takes_every_modes_words_and_limits_from_the_catalog():
+    from generator.catalog import MODE_INFO
+
+    assert set(modes.MODES) == set(MODE_INFO)
+    for name, mode in modes.MODES.items():
+        assert mode.info is MODE_INFO[name]
+        assert mode.needs_model == (MODE_INFO[name].arch != "texture")
+
+
 def test_it_registers_the_training_free_modes():
     for name, clips in (("variation", 1), ("style", 2)):
         mode = modes.MODES[name]
@@ -48,11 +57,16 @@ def test_it_registers_the_training_free_modes():
         assert mode.label and mode.help
 
 
-def test_it_registers_new_modes():
+def test_it_registers_new_modes(monkeypatch):
+    from generator.catalog import MODE_INFO, ModeInfo
+
     def run(clips, params, *, model=None, progress, cancelled):
         return np.full(round(params.seconds * SR), 0.1, dtype=np.float32)
 
-    mode = modes.Mode("test-constant", "Constant", "A test mode.", 0, False, 5.0, run)
+    info = ModeInfo("test-constant", "Constant", "A test mode.", 0, "texture", 5.0)
+    monkeypatch.setitem(MODE_INFO, "test-constant", info)
+    mode = modes.Mode("test-constant", needs_model=False, run=run)
+    assert (mode.label, mode.clips, mode.max_seconds) == ("Constant", 0, 5.0)
     try:
         assert modes.register(mode) is mode
         out = modes.generate("test-constant", [], modes.Params(seconds=1.5, seed=0))
@@ -200,11 +214,16 @@ def test_it_rejects_silent_short_and_broken_clips():
         modes.generate("style", [brahms(2.0), silent], params)
 
 
-def test_it_wraps_unusable_mode_output():
+def test_it_wraps_unusable_mode_output(monkeypatch):
+    from generator.catalog import MODE_INFO, ModeInfo
+
     def run(clips, params, *, model=None, progress, cancelled):
         return np.full(SR, np.nan, dtype=np.float32)
 
-    modes.register(modes.Mode("test-nan", "NaN", "A broken mode.", 0, False, 5.0, run))
+    monkeypatch.setitem(
+        MODE_INFO, "test-nan", ModeInfo("test-nan", "NaN", "Broken.", 0, "texture", 5.0)
+    )
+    modes.register(modes.Mode("test-nan", needs_model=False, run=run))
     try:
         with pytest.raises(EngineError):
             modes.generate("test-nan", [], modes.Params(seconds=1.0, seed=0))
