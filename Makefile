@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+WEB ?= 1
 # A local plain-HTTP run on loopback: no HTTPS redirect, no secure-only cookies.
 RUN_ENV := HTTPS=$${HTTPS:-0}
 
@@ -31,7 +32,7 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput --database channels
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(RUN_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --web $(WEB) --workers $(WORKERS)
 
 lint: install-test
 	$(BIN)/ruff check .

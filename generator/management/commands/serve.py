@@ -1,18 +1,30 @@
-"""Run the whole embedded site: the daphne web server plus job workers, as one command.
+"""Run the whole embedded site: daphne web processes plus job workers, as one command.
 
 `make run` uses this so a newcomer gets a working site with one command; at
 scale the same processes run separately (see Procfile and docs/deploy.md).
+With --web N, N daphne processes share one listening socket, and the kernel
+spreads connections between them.
 """
 
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-from django.core.management import get_commands
 from django.core.management.base import BaseCommand
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
 
 
 class Command(BaseCommand):
@@ -21,34 +33,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web", type=int, default=1, help="Web (daphne) processes.")
         parser.add_argument(
             "--workers", type=int, default=1, help="Job worker processes (0 for none)."
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, web: int, workers: int, **options) -> None:
         python = sys.executable
-        worker_command = (
-            ["worker"] if "worker" in get_commands() else ["db_worker", "--interval", "0.2"]
-        )
+        sock = listening_socket(host, port)
         children = [
-            subprocess.Popen([python, "manage.py", *worker_command]) for _ in range(max(0, workers))
+            subprocess.Popen([python, "manage.py", "worker"]) for _ in range(max(0, workers))
         ]
-        children.append(
+        children += [
             subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "daphne",
-                    "--bind",
-                    host,
-                    "--port",
-                    str(port),
-                    "musicweb.asgi:application",
-                ]
+                [python, "-m", "daphne", "--fd", str(sock.fileno()), "musicweb.asgi:application"],
+                pass_fds=[sock.fileno()],
             )
-        )
+            for _ in range(max(1, web))
+        ]
         self.stdout.write(
-            f"musicweb is at http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops it."
+            f"musicweb is at http://{host}:{port}/ with {max(1, web)} web process(es) and "
+            f"{workers} worker(s); Ctrl-C stops it."
         )
 
         stopping = False
@@ -77,5 +82,6 @@ class Command(BaseCommand):
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        sock.close()
         if exit_code:
             sys.exit(exit_code)
