@@ -12,13 +12,18 @@ and the real recordings in ../shared/data/audio. Each figure is the best of
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+# Threads sleep rather than spin while waiting, as in the engine (see generator/__init__.py);
+# it must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
