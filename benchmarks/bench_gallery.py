@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--client", choices=["auto", "wrk", "asyncio"], default="auto")
+    parser.add_argument("--web", type=int, default=1, help="daphne processes (serve --web)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-gallery-"))
@@ -141,7 +142,17 @@ def main() -> None:
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "seed_gallery", "--tracks", str(args.tracks), "--ratings", str(args.ratings))
     server = subprocess.Popen(
-        [PYTHON, "manage.py", "serve", "--workers", "0", "--port", str(port)],
+        [
+            PYTHON,
+            "manage.py",
+            "serve",
+            "--workers",
+            "0",
+            "--web",
+            str(args.web),
+            "--port",
+            str(port),
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

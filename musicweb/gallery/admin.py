@@ -11,8 +11,13 @@ def _track_action(name: str, description: str, done: str, **changes):
     """An admin action that sets fields on the selected tracks (or the reported ones)."""
 
     def action(modeladmin, request, queryset):
-        count = _tracks(queryset).update(**changes)
-        messages.success(request, f"{count} track(s) {done}.")
+        tracks = list(_tracks(queryset))
+        for track in tracks:
+            for field, value in changes.items():
+                setattr(track, field, value)
+            track.save(update_fields=list(changes))
+            modeladmin.log_change(request, track, f"{description}.")
+        messages.success(request, f"{len(tracks)} track(s) {done}.")
 
     action.__name__ = name
     return admin.action(description=description)(action)
@@ -26,8 +31,12 @@ unfeature = _track_action("unfeature", "Stop featuring", "no longer featured", f
 
 @admin.action(description="Mark the reports resolved")
 def resolve(modeladmin, request, queryset):
-    count = queryset.update(resolved=True)
-    messages.success(request, f"{count} report(s) resolved.")
+    reports = list(queryset)
+    for report in reports:
+        report.resolved = True
+        report.save(update_fields=["resolved"])
+        modeladmin.log_change(request, report, "Marked resolved.")
+    messages.success(request, f"{len(reports)} report(s) resolved.")
 
 
 def _tracks(queryset):

@@ -69,6 +69,9 @@ def test_it_lets_staff_moderate_from_the_admin(client, bob, charlie, track, acti
     assert response.status_code == 302
     track.refresh_from_db()
     assert getattr(track, field) is value
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(user=charlie, object_id=str(track.pk)).count() == 1
 
 
 def test_it_hides_reported_tracks_from_the_report_queue(client, bob, charlie, track):

@@ -199,6 +199,9 @@ def test_it_trains_activates_and_generates_from_the_web(
     assert len(training.losses) >= 1 and training.progress == 1.0
     version = training.result
     assert version.state == "draft" and version.name == "tiny-unet" and "remix" in version.modes
+    evaluation = version.metrics["evaluation"]
+    assert evaluation["clips"] == 2 and evaluation["remix_frechet"] >= 0
+    assert isinstance(evaluation["beats_shuffle_baseline"], bool)
     page = client.get(training.get_absolute_url()).content.decode()
     assert "tiny-unet v1" in page
 
