@@ -2,8 +2,9 @@
 
 `make run` uses this so a newcomer gets a working site with one command; at
 scale the same processes run separately (see Procfile and docs/deploy.md).
-With --web N, N daphne processes share one listening socket, and the kernel
-spreads connections between them.
+With --web N, N daphne processes each listen on their own socket bound to the
+same port with SO_REUSEPORT, so the kernel spreads new connections evenly
+between them (a single shared socket lets one busy process take them all).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(1024)
     sock.set_inheritable(True)
@@ -40,7 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, web: int, workers: int, **options) -> None:
         python = sys.executable
-        sock = listening_socket(host, port)
+        sockets = [listening_socket(host, port) for _ in range(max(1, web))]
         children = [
             subprocess.Popen([python, "manage.py", "worker"]) for _ in range(max(0, workers))
         ]
@@ -49,7 +51,7 @@ class Command(BaseCommand):
                 [python, "-m", "daphne", "--fd", str(sock.fileno()), "musicweb.asgi:application"],
                 pass_fds=[sock.fileno()],
             )
-            for _ in range(max(1, web))
+            for sock in sockets
         ]
         self.stdout.write(
             f"musicweb is at http://{host}:{port}/ with {max(1, web)} web process(es) and "
@@ -82,6 +84,7 @@ class Command(BaseCommand):
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
-        sock.close()
+        for sock in sockets:
+            sock.close()
         if exit_code:
             sys.exit(exit_code)
