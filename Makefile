@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
-WEB ?= 1
+WEB ?= 2
 # A local plain-HTTP run on loopback: no HTTPS redirect, no secure-only cookies.
 RUN_ENV := HTTPS=$${HTTPS:-0}
 
