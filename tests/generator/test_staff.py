@@ -294,3 +294,31 @@ def test_shipped_checkpoints_are_small(tmp_path):
     total = sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file())
     assert total < 40 * 1024 * 1024
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_it_compares_versions_with_samples_from_the_same_clip_and_seed(client, charlie, tmp_path):
+    clip = make_clip(charlie, tmp_path)
+    texture = ModelVersion.objects.get(name="texture")
+    texture.metrics = {"quality": 0.5}
+    texture.save()
+    other = _version("texture", 2, state="active", metrics={"quality": 0.7})
+    client.force_login(charlie)
+    page = client.get(f"/staff/models/compare/?v={texture.pk}&v={other.pk}").content.decode()
+    assert "texture v1" in page and "texture v2" in page and "0.7" in page
+    response = client.post(
+        f"/staff/models/compare/?v={texture.pk}&v={other.pk}",
+        {"v": [texture.pk, other.pk], "clip": clip.uid},
+    )
+    jobs = list(GenerationJob.objects.order_by("model_version__version"))
+    assert [j.model_version for j in jobs] == [texture, other]
+    assert jobs[0].seed == jobs[1].seed and jobs[0].clip == jobs[1].clip == clip
+    assert all(f"job={j.uid}" in response["Location"] for j in jobs)
+
+
+def test_it_refuses_to_compare_without_a_clip(client, charlie):
+    texture = ModelVersion.objects.get(name="texture")
+    other = _version("texture", 2, state="active")
+    client.force_login(charlie)
+    response = client.post("/staff/models/compare/", {"v": [texture.pk, other.pk]}, follow=True)
+    assert "Choose one of your clips" in response.content.decode()
+    assert not GenerationJob.objects.exists()
