@@ -244,6 +244,7 @@ def main() -> None:
     parser.add_argument("--socket-users", type=int, default=10)
     parser.add_argument("--requests", type=int, default=20, help="Requests per browsing user.")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--web", type=int, default=2, help="Web processes, as make run starts.")
     parser.add_argument("--tracks", type=int, default=40)
     parser.add_argument("--watchers", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=10, help="Jobs the watchers share.")
@@ -261,7 +262,17 @@ def main() -> None:
     url, origin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     log = open(var_dir / "serve.log", "wb")  # noqa: SIM115 - closed at the end
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--port",
+            str(port),
+            "--web",
+            str(args.web),
+            "--workers",
+            str(args.workers),
+        ],
         cwd=REPO,
         env=os.environ.copy(),
         stdout=log,
