@@ -125,3 +125,21 @@ def test_it_enforces_csrf_on_forms(alice):
 def test_it_shows_the_home_page(client):
     page = client.get("/").content.decode()
     assert "Turn your clips into new music" in page and "/accounts/signup/" in page
+
+
+def test_it_keeps_torch_out_of_web_start_up(tmp_path):
+    """Web processes import the engine only when a request needs it; workers keep it warm."""
+    code = (
+        "import sys, musicweb.asgi, musicweb.urls; "
+        "print(sorted(m for m in ('torch', 'librosa', 'music21') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "musicweb.settings", "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
