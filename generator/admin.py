@@ -59,12 +59,9 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected jobs")
     def cancel_jobs(self, request, queryset):
-        from generator.runner import broadcast
-
         cancelled = 0
         for job in queryset:
             if job.cancel():
-                broadcast(job)
                 self.log_change(request, job, "Cancelled from the admin.")
                 cancelled += 1
         messages.success(request, f"Cancelled {cancelled} job(s).")

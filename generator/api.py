@@ -92,10 +92,7 @@ class JobViewSet(
     def cancel(self, request, uid=None):
         """Cancel a queued job at once, or ask the worker to stop a running one."""
         job = self.get_object()
-        if job.cancel():
-            from generator.runner import broadcast
-
-            broadcast(job)
+        job.cancel()
         return Response(job.state())
 
 

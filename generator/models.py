@@ -242,27 +242,25 @@ class LeasedJob(models.Model):
         return bool(updated)
 
     def cancel(self) -> bool:
-        """Cancel at once if queued; ask the worker to stop if running. False if already over."""
+        """Cancel at once if queued; ask the worker to stop if running. False if already over.
+
+        Watchers hear of it once the change is committed, whoever cancelled.
+        """
         with transaction.atomic():
-            if (
-                self._rows()
-                .filter(status=JobStatus.QUEUED)
-                .update(
-                    status=JobStatus.CANCELLED,
-                    cancel_requested=True,
-                    finished=timezone.now(),
-                    stage="cancelled",
-                )
-            ):
-                self.refresh_from_db()
-                return True
-            asked = (
-                self._rows()
-                .filter(status=JobStatus.RUNNING)
-                .update(cancel_requested=True, stage="cancelling")
+            changed = self._rows().filter(status=JobStatus.QUEUED).update(
+                status=JobStatus.CANCELLED,
+                cancel_requested=True,
+                finished=timezone.now(),
+                stage="cancelled",
+            ) or self._rows().filter(status=JobStatus.RUNNING).update(
+                cancel_requested=True, stage="cancelling"
             )
         self.refresh_from_db()
-        return bool(asked)
+        if changed:
+            from generator.runner import broadcast
+
+            transaction.on_commit(lambda: broadcast(self))
+        return bool(changed)
 
     def requeue_or_fail(self) -> str:
         """Return a job whose worker vanished to the queue, or fail it after too many tries."""

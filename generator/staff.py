@@ -255,9 +255,6 @@ def training_detail(request, uid):
 def training_cancel(request, uid):
     job = get_object_or_404(TrainingJob, uid=uid)
     if job.cancel():
-        from generator.runner import broadcast
-
-        broadcast(job)
         log_action(request, job, "Cancelled training.")
     return redirect(job)
 

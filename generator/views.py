@@ -115,9 +115,6 @@ def job_detail(request, uid):
 def job_cancel(request, uid):
     job = get_job_for_user(request.user, uid)
     if job.cancel():
-        from generator.runner import broadcast
-
-        broadcast(job)
         messages.info(request, "Cancelling." if job.status == job.Status.RUNNING else "Cancelled.")
     else:
         messages.info(request, "This job has already ended.")

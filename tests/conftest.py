@@ -68,6 +68,12 @@ def _media_root(settings, tmp_path):
     }
 
 
+@pytest.fixture
+def memory_layer(settings):
+    """An in-process channel layer, for tests that watch messages without other processes."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 def make_user(username: str = "alice", **kwargs):
     from django.contrib.auth import get_user_model
 

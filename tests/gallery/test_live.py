@@ -12,12 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from musicweb.gallery.routing import websocket_urlpatterns
 from tests.gallery.helpers import make_track
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 
 
 def _watch(user, track, action=None):

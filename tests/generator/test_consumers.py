@@ -13,12 +13,11 @@ from generator.routing import websocket_urlpatterns
 from musicweb.asgi import application
 from tests.generator.jobhelpers import make_clip, make_job
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scaleout]
-
-
-@pytest.fixture(autouse=True)
-def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.scaleout,
+    pytest.mark.usefixtures("memory_layer"),
+]
 
 
 @pytest.fixture
@@ -136,3 +135,22 @@ def test_it_streams_training_to_staff_only(alice, charlie):
     assert not _connect(alice, path)[0]
     connected, _, first = _connect(charlie, path)
     assert connected and first["status"] == "queued" and first["losses"] == []
+
+
+def test_it_tells_watchers_when_a_job_is_cancelled(alice, job):
+    async def go():
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
+        )
+        communicator.scope["user"] = alice
+        await communicator.connect()
+        await communicator.receive_json_from()
+        from channels.db import database_sync_to_async
+
+        assert await database_sync_to_async(job.cancel)()
+        state = await communicator.receive_json_from(timeout=2)
+        await communicator.disconnect()
+        return state
+
+    state = async_to_sync(go)()
+    assert state["status"] == "cancelled" and state["stage"] == "cancelled"

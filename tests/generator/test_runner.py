@@ -21,12 +21,11 @@ from musicweb.gallery.models import Track
 from tests.generator.jobhelpers import make_clip, make_job
 from tests.library.helpers import media_files
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.scaleout]
-
-
-@pytest.fixture(autouse=True)
-def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.scaleout,
+    pytest.mark.usefixtures("memory_layer"),
+]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from generator.registry import WEIGHTS_DIR
 from generator.training_runner import run_training_job
 from tests.generator.jobhelpers import make_clip, make_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("memory_layer")]
 
 STAFF_PAGES = [
     "/staff/models/",
@@ -29,11 +29,6 @@ STAFF_PAGES = [
     "/admin/accounts/user/",
     "/admin/library/clip/",
 ]
-
-
-@pytest.fixture(autouse=True)
-def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)

@@ -10,13 +10,8 @@ from django.test import Client
 from musicweb.asgi import application
 from tests.security.conftest import make_clip, make_job
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 GOOD_ORIGIN = b"http://127.0.0.1:8000"
-
-
-@pytest.fixture(autouse=True)
-def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @pytest.fixture
