@@ -48,7 +48,7 @@ def _case(name: str, seconds: float, clip: str, clip2: str, repeats: int) -> dic
     start = time.perf_counter()
     import torch  # the parent set OMP_WAIT_POLICY for us, as generator/__init__ would
 
-    from generator import audio, modes, vocoder
+    from generator.engine import audio, modes, vocoder
 
     imported = time.perf_counter() - start
     source = audio.load(clip)
@@ -118,7 +118,7 @@ def _quality(clip: str, other: str) -> None:
     """
     import torch
 
-    from generator import audio, modes, texture
+    from generator.engine import audio, modes, texture
 
     source = audio.load(clip)
     held_out = texture.TextureConfig(channels=512, kernel=11, dilations=(1,), weights_seed=99)

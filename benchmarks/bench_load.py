@@ -91,7 +91,7 @@ def seed(tracks: int, users: int) -> dict:
     from django.test import Client
     from django.utils import timezone
 
-    from generator import audio
+    from generator.engine import audio
     from musicweb.gallery.models import Track, track_folder
     from musicweb.library.ingest import ingest
 

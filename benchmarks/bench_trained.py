@@ -27,8 +27,8 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import audio, checkpoints, modes, tagging, vocoder  # noqa: E402
-from generator.diffusion_modes import DEFAULT_STEPS  # noqa: E402
+from generator.engine import audio, checkpoints, modes, tagging, vocoder  # noqa: E402
+from generator.engine.diffusion_modes import DEFAULT_STEPS  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "audio"
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from generator.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.catalog import MODE_CHOICES, MODE_INFO
 from generator.forms import GenerateForm, random_seed
 from generator.jobs import JobRefused, submit
 from generator.models import GenerationJob, ModelVersion

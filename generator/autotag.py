@@ -19,7 +19,7 @@ MAX_TAGS = 3
 def describe(samples: np.ndarray) -> tuple[list[str], list[float]]:
     """Likely labels (most likely first) and the unit-length embedding of mono 22,050 Hz audio."""
     try:
-        from generator import tagging
+        from generator.engine import tagging
 
         scores = tagging.tag(samples, top=MAX_TAGS)
         embedding = tagging.embed(samples)

@@ -7,7 +7,7 @@ import secrets
 from django import forms
 from django.conf import settings
 
-from generator.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.catalog import MODE_CHOICES, MODE_INFO
 from generator.models import ModelVersion
 from musicweb.library.models import Clip
 

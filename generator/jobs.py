@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 from generator.models import GenerationJob, TrainingJob
 
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 
-from generator.catalog import MODE_CHOICES
+from generator.engine.catalog import MODE_CHOICES
 
 
 class ModelVersionQuerySet(models.QuerySet):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 
 log = logging.getLogger(__name__)
 

@@ -63,7 +63,7 @@ def load_model(version: ModelVersion):
     """The engine object for a model version, loaded once per worker process."""
     if not version.weights_path:
         return None  # training-free modes need no weights
-    from generator import checkpoints
+    from generator.engine import checkpoints
 
     path = Path(version.weights_path)
     if not path.is_absolute():
@@ -130,7 +130,7 @@ class Reporter:
 
 
 def _load_clips(job: GenerationJob) -> list:
-    from generator import audio
+    from generator.engine import audio
 
     clips = []
     for clip in (job.clip, job.clip2):
@@ -142,8 +142,8 @@ def _load_clips(job: GenerationJob) -> list:
 
 def _store_track(job: GenerationJob, samples) -> Track:
     """Write the WAV master, spectrogram and peaks, and create the private Track."""
-    from generator import audio
     from generator.autotag import describe
+    from generator.engine import audio
 
     labels, embedding = describe(samples)
     track = Track(
@@ -177,7 +177,7 @@ def _store_track(job: GenerationJob, samples) -> Track:
 
 def run_job(job_id: int, worker: str = WORKER_ID) -> str:
     """Run the job if it is still queued; return its final status."""
-    from generator import errors, modes
+    from generator.engine import errors, modes
 
     try:
         job = GenerationJob.objects.select_related("model_version", "clip", "clip2").get(pk=job_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from generator.catalog import MODE_CHOICES
+from generator.engine.catalog import MODE_CHOICES
 from generator.models import GenerationJob, ModelVersion
 
 

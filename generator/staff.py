@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 from generator.forms import CheckpointUploadForm, TrainForm, random_seed
 from generator.jobs import JobRefused, enqueue, submit
 from generator.models import GenerationJob, ModelVersion, TrainingJob
@@ -124,7 +124,7 @@ def model_upload(request):
             for error in errors:
                 messages.error(request, f"Upload refused: {error}")
         return redirect("generator:models")
-    from generator.vetting import VettingError, vet
+    from generator.engine.vetting import VettingError, vet
 
     scratch = Path(tempfile.mkdtemp(prefix="checkpoint-"))
     try:

@@ -1,4 +1,4 @@
-"""Run one training job inside a worker: the web's path into generator.training.
+"""Run one training job inside a worker: the web's path into generator.engine.training.
 
 The same Reporter as generation turns training progress into row updates and
 socket messages, with the loss curve kept on the row. The result becomes a
@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 from generator.models import ModelVersion, TrainingJob
 from generator.registry import json_safe
 from generator.runner import WORKER_ID, Reporter, broadcast
@@ -52,7 +52,7 @@ def quick_evaluation(checkpoint, job: TrainingJob) -> dict:
     """
     if checkpoint.arch != "unet":
         return {}
-    from generator import audio, evaluation, modes
+    from generator.engine import audio, evaluation, modes
 
     length = int(EVAL_SECONDS * audio.SAMPLE_RATE)
     references = []
@@ -85,7 +85,7 @@ def quick_evaluation(checkpoint, job: TrainingJob) -> dict:
 
 
 def register_version(job: TrainingJob, folder: Path, evaluation: dict) -> ModelVersion:
-    from generator import checkpoints
+    from generator.engine import checkpoints
 
     checkpoint = checkpoints.load(folder)  # verifies the hash and the architecture's shapes
     modes = [info.name for info in MODE_INFO.values() if info.arch == checkpoint.arch]
@@ -108,7 +108,7 @@ def register_version(job: TrainingJob, folder: Path, evaluation: dict) -> ModelV
 
 
 def run_training_job(job_id: int, worker: str = WORKER_ID) -> str:
-    from generator import errors, training
+    from generator.engine import errors, training
 
     try:
         job = TrainingJob.objects.get(pk=job_id)
@@ -146,7 +146,7 @@ def run_training_job(job_id: int, worker: str = WORKER_ID) -> str:
                 cancelled=reporter.cancelled,
             )
             reporter.progress("evaluating the new version", 0.96, losses=losses[-2000:])
-            from generator import checkpoints
+            from generator.engine import checkpoints
 
             evaluation = quick_evaluation(checkpoints.load(folder), job)
             reporter.progress("registering the new version", 0.98, losses=losses[-2000:])

@@ -9,7 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 from generator.forms import GenerateForm, random_seed
 from generator.jobs import JobRefused, resubmit, submit
 from generator.models import GenerationJob, ModelVersion

@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from generator.catalog import MODE_CHOICES
+from generator.engine.catalog import MODE_CHOICES
 from generator.models import GenerationJob
 from musicweb import permissions
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from generator.catalog import MODE_CHOICES
+from generator.engine.catalog import MODE_CHOICES
 from generator.models import ModelVersion
 from musicweb.gallery.models import SORTS, Report, Track, refresh_trending_if_stale
 from musicweb.tags import MAX_TAG_LENGTH, format_tags, parse_tags

@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from generator.catalog import MODE_CHOICES
+from generator.engine.catalog import MODE_CHOICES
 from musicweb.tags import parse_tags
 
 FORMATS = ("wav", "flac", "ogg", "mp3")

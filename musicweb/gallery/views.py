@@ -106,7 +106,7 @@ def _format_file(track: Track, fmt: str):
     storage = track.audio.storage
     name = track.format_name(fmt)
     if not storage.exists(name):
-        from generator import audio
+        from generator.engine import audio
 
         with track.audio.open("rb") as handle:
             samples = audio.decode(handle).samples[0]
@@ -120,7 +120,7 @@ def track_audio(request, uid, fmt):
     if fmt not in FORMATS:
         raise Http404("Unknown format.")
     track = get_track_for_user(request.user, uid)
-    from generator.audio import content_type
+    from generator.engine.audio import content_type
 
     download = f"{track.title}.{fmt}" if request.GET.get("download") else None
     return serve(request, _format_file(track, fmt), content_type(fmt), download)

@@ -19,8 +19,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from generator import audio
 from generator.autotag import describe
+from generator.engine import audio
 from musicweb.library.models import Clip, clip_folder
 from musicweb.tags import format_tags
 

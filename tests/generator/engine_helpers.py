@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from generator import audio
+from generator.engine import audio
 from tests.conftest import real_recording
 
 SR = audio.SAMPLE_RATE

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from generator import corpus, training
+from generator.engine import corpus, training
 
 
 @pytest.fixture(scope="module")

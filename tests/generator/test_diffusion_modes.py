@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator import audio, modes
-from generator.errors import Cancelled, InvalidInput, UnknownMode
+from generator.engine import audio, modes
+from generator.engine.errors import Cancelled, InvalidInput, UnknownMode
 from tests.conftest import real_recording
 from tests.generator.trained_helpers import tiny_tagger, tiny_unet
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from generator import audio, evaluation
+from generator.engine import audio, evaluation
 from tests.conftest import real_recording
 
 SR = audio.SAMPLE_RATE
@@ -128,7 +128,7 @@ def test_it_generates_and_scores_modes_from_the_command_line(tmp_path, reference
 def test_it_reads_aisfx_weights_without_pickle(tmp_path, reference, monkeypatch):
     import importlib.util
 
-    from generator import checkpoints
+    from generator.engine import checkpoints
 
     if importlib.util.find_spec("aisfx") is None:
         pytest.skip("aisfx is not installed (pip install --no-deps aisfx)")

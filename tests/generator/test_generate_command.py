@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from django.core.management import CommandError, call_command
 
-from generator import audio
+from generator.engine import audio
 from tests.conftest import real_recording, synth_tone
 
 TRUMPET = "sorohanro_solo_trumpet.ogg"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from generator import audio, modes, texture
-from generator.errors import Cancelled, EngineError, InvalidInput, UnknownMode
+from generator.engine import audio, modes, texture
+from generator.engine.errors import Cancelled, EngineError, InvalidInput, UnknownMode
 from tests.generator.engine_helpers import (
     SR,
     brahms,
@@ -41,7 +41,7 @@ def brahms_variation() -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_it_takes_every_modes_words_and_limits_from_the_catalog():
-    from generator.catalog import MODE_INFO
+    from generator.engine.catalog import MODE_INFO
 
     assert set(modes.MODES) == set(MODE_INFO)
     for name, mode in modes.MODES.items():
@@ -58,7 +58,7 @@ def test_it_registers_the_training_free_modes():
 
 
 def test_it_registers_new_modes(monkeypatch):
-    from generator.catalog import MODE_INFO, ModeInfo
+    from generator.engine.catalog import MODE_INFO, ModeInfo
 
     def run(clips, params, *, model=None, progress, cancelled):
         return np.full(round(params.seconds * SR), 0.1, dtype=np.float32)
@@ -215,7 +215,7 @@ def test_it_rejects_silent_short_and_broken_clips():
 
 
 def test_it_wraps_unusable_mode_output(monkeypatch):
-    from generator.catalog import MODE_INFO, ModeInfo
+    from generator.engine.catalog import MODE_INFO, ModeInfo
 
     def run(clips, params, *, model=None, progress, cancelled):
         return np.full(SR, np.nan, dtype=np.float32)

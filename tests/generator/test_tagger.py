@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from generator import audio, checkpoints, tagging
-from generator.errors import InvalidInput
+from generator.engine import audio, checkpoints, tagging
+from generator.engine.errors import InvalidInput
 from tests.conftest import real_recording
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from django.core.management import CommandError, call_command
 
-from generator import checkpoints, training
-from generator.errors import Cancelled
+from generator.engine import checkpoints, training
+from generator.engine.errors import Cancelled
 from tests.generator.trained_helpers import TINY_TAGGER, TINY_UNET, synth_piece, write_clip
 
 

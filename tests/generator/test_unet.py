@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from generator import checkpoints, diffusion
-from generator.training import DEFAULT_HPARAMS
+from generator.engine import checkpoints, diffusion
+from generator.engine.training import DEFAULT_HPARAMS
 from tests.generator.trained_helpers import TINY_UNET
 
 

@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import torch
 
-from generator import audio, vocoder
+from generator.engine import audio, vocoder
 from tests.generator.engine_helpers import SR, brahms
 
 

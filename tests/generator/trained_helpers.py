@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from generator import audio, checkpoints
+from generator.engine import audio, checkpoints
 
 TINY_UNET = {"n_mels": audio.N_MELS, "channels": [8, 16], "t_dim": 32}
 TINY_TAGGER = {"n_mels": audio.N_MELS, "channels": [8, 8, 16, 16], "embed_dim": 16}

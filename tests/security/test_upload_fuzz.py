@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from generator import audio, runner
+from generator import runner
+from generator.engine import audio
 from generator.models import GenerationJob
 from musicweb.library.models import Clip
 from tests.conftest import SHARED_AUDIO, synth_tone

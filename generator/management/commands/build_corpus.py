@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, **opts):
-        from generator import corpus
+        from generator.engine import corpus
 
         logging.basicConfig(level=logging.INFO if opts["verbosity"] > 0 else logging.WARNING)
         limit, max_seconds = opts["limit"], opts["max_seconds"]

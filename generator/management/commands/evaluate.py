@@ -56,8 +56,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         import numpy as np
 
-        from generator import audio, checkpoints, evaluation, modes
-        from generator.errors import EngineError
+        from generator.engine import audio, checkpoints, evaluation, modes
+        from generator.engine.errors import EngineError
 
         logging.basicConfig(level=logging.INFO if opts["verbosity"] > 1 else logging.WARNING)
         started = time.monotonic()

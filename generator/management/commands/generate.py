@@ -37,8 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         # The engine (torch) is imported here, not at module level, so that
         # listing commands or starting the web process stays light.
-        from generator import audio, modes
-        from generator.errors import EngineError
+        from generator.engine import audio, modes
+        from generator.engine.errors import EngineError
 
         out: Path = opts["out"]
         fmt = opts["format"] or out.suffix.lstrip(".").lower()

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         import torch
 
-        from generator import training
+        from generator.engine import training
 
         logging.basicConfig(level=logging.INFO if opts["verbosity"] > 0 else logging.WARNING)
         if opts["threads"]:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    from generator import vocoder
+    from generator.engine import vocoder
     from generator.models import ModelVersion
     from generator.runner import load_model
 

@@ -23,7 +23,7 @@ from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Subqu
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from generator.catalog import MODE_INFO
+from generator.engine.catalog import MODE_INFO
 from generator.models import ModelVersion
 from musicweb.gallery.models import PRIOR_MEAN, PRIOR_VOTES, Play, Rating, Track
 
@@ -74,7 +74,7 @@ BATCH = 2000
 
 def _shared_files(seconds: float = 4.0) -> list[tuple[str, str, list[float]]]:
     """Render a few short tones once; every seeded track points at one of them."""
-    from generator import audio
+    from generator.engine import audio
 
     files = []
     for n in range(SHARED):

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from generator import audio
+from generator.engine import audio
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "data" / "audio"
+SHARED_AUDIO = Path(__file__).resolve().parents[3] / "shared" / "data" / "audio"
 WESNOTH_MUSIC = Path("/usr/share/games/wesnoth/1.16/data/core/music")
 SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),

@@ -1,7 +1,7 @@
 """Generation modes: one contract for every way of making audio, and the registry.
 
 Every mode, training-free (variation, style, here) or trained (remix, continue,
-interpolate, dream, registered by generator.nets users), is a ``Mode`` whose
+interpolate, dream, registered by generator.engine.nets users), is a ``Mode`` whose
 ``run(clips, params, model=, progress=, cancelled=)`` returns mono float32
 audio. Callers go through ``generate``, which validates the request with
 typed errors meant for the user, and fixes the output's length and loudness,
@@ -51,7 +51,7 @@ class Params:
 class Mode:
     """A way of generating audio; ``run`` does the work, ``generate`` checks the request.
 
-    Its words and limits come from generator.catalog, which pages read without torch.
+    Its words and limits come from generator.engine.catalog, which pages read without torch.
     """
 
     name: str
@@ -357,5 +357,5 @@ def warm_up() -> float:
 
 # The trained modes register themselves on import; they live in their own
 # module so this one stays free of checkpoints and networks.
-if importlib.util.find_spec("generator.diffusion_modes") is not None:
+if importlib.util.find_spec("generator.engine.diffusion_modes") is not None:
     from . import diffusion_modes  # noqa: F401, E402

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from generator import audio, checkpoints
-from generator.diffusion import MelNorm
+from generator.engine import audio, checkpoints
+from generator.engine.diffusion import MelNorm
 
 
 def resolve(model: Any = None) -> checkpoints.Checkpoint:
@@ -44,7 +44,7 @@ def windows(
     norm = MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size == 0:
-        from generator.errors import InvalidInput
+        from generator.engine.errors import InvalidInput
 
         raise InvalidInput("Nothing to tag: the audio is empty.")
     mel = audio.log_mel(torch.from_numpy(samples))

@@ -94,7 +94,7 @@ def predict(
 
 def _check(cancelled: Cancelled | None) -> None:
     if cancelled is not None and cancelled():
-        from generator.errors import Cancelled as CancelledError
+        from generator.engine.errors import Cancelled as CancelledError
 
         raise CancelledError("Generation was cancelled.")
 

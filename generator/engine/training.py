@@ -30,9 +30,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 
-from generator import audio, checkpoints
-from generator import corpus as corpus_mod
-from generator.diffusion import MelNorm, q_sample, v_target
+from generator.engine import audio, checkpoints
+from generator.engine import corpus as corpus_mod
+from generator.engine.diffusion import MelNorm, q_sample, v_target
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,7 @@ def train(
     The final (EMA, for the U-Net) weights go to ``out_dir/model.safetensors``
     + ``config.json``; the resumable state to ``train_state.*`` every
     ``checkpoint_every`` steps and on cancellation (then
-    ``generator.errors.Cancelled`` is raised). With ``resume`` the run
+    ``generator.engine.errors.Cancelled`` is raised). With ``resume`` the run
     continues from that state; the config must match.
     """
     if cfg.arch not in checkpoints.BUILDERS:
@@ -370,7 +370,7 @@ def train(
     while step < cfg.steps:
         if cancelled is not None and cancelled():
             save_state()
-            from generator.errors import Cancelled as CancelledError
+            from generator.engine.errors import Cancelled as CancelledError
 
             raise CancelledError(f"Training was cancelled at step {step}; resume to go on.")
         # Warm up the learning rate, then decay it along a cosine to a tenth.

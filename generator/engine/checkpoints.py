@@ -22,14 +22,14 @@ from typing import Any
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from generator import audio
+from generator.engine import audio
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 AUDIO_PARAMS = {
     "sample_rate": audio.SAMPLE_RATE,
@@ -47,7 +47,7 @@ class CheckpointError(ValueError):
 
 
 def _build_unet(**hp: Any) -> nn.Module:
-    from generator.nets.unet import UNet
+    from generator.engine.nets.unet import UNet
 
     hp = dict(hp)
     if "channels" in hp:
@@ -56,7 +56,7 @@ def _build_unet(**hp: Any) -> nn.Module:
 
 
 def _build_tagger(**hp: Any) -> nn.Module:
-    from generator.nets.tagger import Tagger
+    from generator.engine.nets.tagger import Tagger
 
     hp = dict(hp)
     if "channels" in hp:
@@ -65,7 +65,7 @@ def _build_tagger(**hp: Any) -> nn.Module:
 
 
 def _build_aisfx(**hp: Any) -> nn.Module:
-    from generator.nets.aisfx import AisfxEmbedding
+    from generator.engine.nets.aisfx import AisfxEmbedding
 
     return AisfxEmbedding(**hp)
 

@@ -9,7 +9,7 @@ the mel-to-linear step is a pseudo-inverse refined by accelerated projected
 gradient (FISTA), all in float32. About 1.5 ms per Griffin-Lim iteration for
 10 s of audio; see docs/engine.md and benchmarks/bench_engine.py.
 
-Parameters are those of generator.audio (n_fft 1024, hop 256, Hann, centred
+Parameters are those of generator.engine.audio (n_fft 1024, hop 256, Hann, centred
 with reflect padding), so ``stft`` here equals ``audio.stft`` transposed.
 """
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from generator import audio
+from generator.engine import audio
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def white_noise(length: int, seed: int = 0) -> np.ndarray:
 
 def vocoder_roundtrip(samples: np.ndarray, seed: int = 0) -> np.ndarray:
     """audio -> log-mel -> Griffin-Lim audio: the honest reconstruction."""
-    from generator import vocoder
+    from generator.engine import vocoder
 
     gen = torch.Generator().manual_seed(seed)
     mel = audio.log_mel(torch.from_numpy(np.asarray(samples, dtype=np.float32)))
@@ -142,7 +142,7 @@ def vocoder_metrics(samples: np.ndarray, seed: int = 0) -> dict[str, float]:
 
 def embeddings(clips: Sequence[np.ndarray], tagger: Any = None) -> np.ndarray:
     """Stack window embeddings of many clips: float[N_windows, D] (our tagger's, or aiSFX's)."""
-    from generator import checkpoints, tagging
+    from generator.engine import checkpoints, tagging
 
     if isinstance(tagger, checkpoints.Checkpoint) and tagger.arch == "aisfx":
         return np.concatenate([aisfx_embeddings(c, tagger) for c in clips], axis=0)
@@ -287,7 +287,7 @@ def reference_clips(
     Paths may be corpus directories (their validation pieces: held-out music),
     folders of audio files, or files.
     """
-    from generator import training
+    from generator.engine import training
 
     pieces = []
     for p in paths:
@@ -314,7 +314,7 @@ def train_embeddings(
     corpus_paths: Sequence[str], tagger: Any = None, per_piece: int = 24
 ) -> np.ndarray:
     """Window embeddings of training pieces (evenly spaced, ``per_piece`` each) for novelty."""
-    from generator import tagging, training
+    from generator.engine import tagging, training
 
     embs = []
     for piece in training._pieces_from(corpus_paths, "train"):
@@ -372,7 +372,7 @@ def report(
     return out
 
 
-AISFX_DIR = Path(__file__).resolve().parent.parent / "var" / "aisfx"
+AISFX_DIR = Path(__file__).resolve().parents[2] / "var" / "aisfx"
 
 
 def convert_aisfx(out_dir: str | Path = AISFX_DIR) -> Path:
@@ -384,7 +384,7 @@ def convert_aisfx(out_dir: str | Path = AISFX_DIR) -> Path:
     """
     import importlib.util
 
-    from generator import checkpoints
+    from generator.engine import checkpoints
 
     spec = importlib.util.find_spec("aisfx")
     if spec is None or spec.origin is None:
@@ -412,7 +412,7 @@ def convert_aisfx(out_dir: str | Path = AISFX_DIR) -> Path:
 def _aisfx_mel() -> torch.Tensor:
     import librosa
 
-    from generator.nets import aisfx
+    from generator.engine.nets import aisfx
 
     fb = librosa.filters.mel(
         sr=aisfx.SAMPLE_RATE, n_fft=aisfx.N_FFT, n_mels=aisfx.N_MELS, htk=True, norm=1.0
@@ -423,7 +423,7 @@ def _aisfx_mel() -> torch.Tensor:
 @torch.inference_mode()
 def aisfx_embeddings(samples: np.ndarray, model: Any) -> np.ndarray:
     """aiSFX window embeddings float[N, 512] of audio float32[T] at 22,050 Hz (blocks of 2.3 s)."""
-    from generator.nets import aisfx
+    from generator.engine.nets import aisfx
 
     x = torch.from_numpy(
         audio.resample(np.asarray(samples, np.float32), audio.SAMPLE_RATE, aisfx.SAMPLE_RATE)

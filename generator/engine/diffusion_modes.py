@@ -3,7 +3,7 @@
 All four drive one small U-Net (generator/nets/unet.py) with the DDIM sampler
 of generator/diffusion.py over normalised log-mels, and the engine's
 Griffin-Lim (generator/vocoder.py) for phase. Each mode is registered into
-``generator.modes.MODES`` when this module is imported (modes.py imports it at
+``generator.engine.modes.MODES`` when this module is imported (modes.py imports it at
 its end), and is called through ``modes.generate``, which validates the
 request and guarantees the output length.
 
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from generator import audio, checkpoints, diffusion, vocoder
-from generator.diffusion import MelNorm
-from generator.errors import EngineError, InvalidInput
+from generator.engine import audio, checkpoints, diffusion, vocoder
+from generator.engine.diffusion import MelNorm
+from generator.engine.errors import EngineError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _vocode(
 
     def step(fraction: float) -> None:
         if cancelled is not None and cancelled():
-            from generator.errors import Cancelled as CancelledError
+            from generator.engine.errors import Cancelled as CancelledError
 
             raise CancelledError("Generation was cancelled.")
         if progress is not None:
@@ -296,8 +296,8 @@ _RUNS = {
 
 
 def register_all() -> None:
-    """Register the four trained modes into generator.modes.MODES (words from the catalog)."""
-    from generator import modes
+    """Register the four trained modes into modes.MODES (words from the catalog)."""
+    from generator.engine import modes
 
     for name, run in _RUNS.items():
         modes.register(modes.Mode(name=name, needs_model=True, run=run))

@@ -4,7 +4,7 @@ aiSFX ships a pure-torch checkpoint (CC BY 4.0, trained on sound-effect
 libraries) as a pickle. We re-declare its embedding network (the DCASE
 cross-task 8-layer CNN: four blocks of two 3x3 convolutions with batch norm,
 max-pooled, then mean over frequency and max over time) so that the pickle is
-read exactly once, by ``generator.evaluation.convert_aisfx``, and turned into
+read exactly once, by ``generator.engine.evaluation.convert_aisfx``, and turned into
 safetensors; at run time only the safetensors file is loaded.
 
 Input: Tensor[B, frames=100, mels=96] of its own spectrogram (44.1 kHz, window

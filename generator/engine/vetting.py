@@ -1,7 +1,7 @@
 """Check an uploaded checkpoint before it may be activated (no Django imports).
 
 A checkpoint passes when it loads without pickle, its config matches its
-architecture and weights (generator.checkpoints verifies both), and a short
+architecture and weights (generator.engine.checkpoints verifies both), and a short
 smoke run makes something that is neither silence nor noise.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generator import audio, checkpoints
+from generator.engine import audio, checkpoints
 
 SMOKE_SECONDS = 2.0
 MAX_FLATNESS = 0.5  # white noise scores near 1; music and tones far lower
@@ -46,14 +46,14 @@ def vet(folder: Path) -> dict:
     except checkpoints.CheckpointError as exc:
         raise VettingError(str(exc)) from None
     if checkpoint.arch == "unet":
-        from generator import modes
+        from generator.engine import modes
 
         samples = modes.generate(
             "dream", [], modes.Params(seconds=SMOKE_SECONDS, seed=0, steps=4), model=checkpoint
         )
         check_audio(samples)
     elif checkpoint.arch == "tagger":
-        from generator import tagging
+        from generator.engine import tagging
 
         t = np.arange(int(SMOKE_SECONDS * audio.SAMPLE_RATE)) / audio.SAMPLE_RATE
         tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)

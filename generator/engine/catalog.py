@@ -2,7 +2,7 @@
 
 The one description of the modes: web processes read it to build forms and
 pages (torch is only imported by workers and commands), and the engine's
-registry (generator.modes) takes its labels, clip counts and limits from it.
+registry (generator.engine.modes) takes its labels, clip counts and limits from it.
 """
 
 from __future__ import annotations
