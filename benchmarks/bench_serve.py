@@ -155,6 +155,14 @@ def restart_worker(port: int, kills: int, log) -> None:
     print(f"   warm and taking jobs (heartbeat) in {summary(ready)}")
 
 
+def in_threads(target, count: int) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def hammer(
     url: str, threads: int, requests: int, path: str = "/healthz", timeout: float = 30
 ) -> list[tuple]:
@@ -172,11 +180,7 @@ def hammer(
                 ok = False
             results.append((started, time.monotonic() - started, ok))
 
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    in_threads(run, threads)
     return results
 
 
@@ -197,20 +201,25 @@ def keep_alive(url: str, connections: int, requests: int, path: str) -> list[flo
             latencies.append(time.monotonic() - started)
         connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, connections)
     return latencies
+
+
+def serve_two_web(port: int, log) -> tuple[subprocess.Popen, list[int]]:
+    server = serve(port, 2, 0, log)
+    try:
+        wait_for(lambda: len(pids_of(server, "web")) == 2)
+    except SystemExit:
+        stop(server)
+        raise
+    return server, sorted(pids_of(server, "web"))
 
 
 def kill_under_load(port: int, log) -> None:
     url = f"http://127.0.0.1:{port}"
-    server = serve(port, 2, 0, log)
+    server, pids = serve_two_web(port, log)
     try:
-        wait_for(lambda: len(pids_of(server, "web")) == 2)
-        victim = sorted(pids_of(server, "web"))[0]
+        victim = pids[0]
         time.sleep(4)
         killed: list[float] = []
 
@@ -235,29 +244,29 @@ def kill_under_load(port: int, log) -> None:
     )
 
 
+def shares_and_latency(pids: list[int], load) -> str:
+    """Run load(); the share of CPU time each web process spent on it, and its latency."""
+    before = {pid: cpu_seconds(pid) for pid in pids}
+    latencies = sorted(load())
+    used = {pid: cpu_seconds(pid) - before[pid] for pid in pids}
+    total = sum(used.values()) or 1
+    shares = ", ".join(f"{100 * used[pid] / total:.0f} %" for pid in pids)
+    return (
+        f"CPU shares {shares}; p50 {1000 * statistics.median(latencies):.0f} ms, "
+        f"p95 {1000 * latencies[int(0.95 * (len(latencies) - 1))]:.0f} ms"
+    )
+
+
 def spread(url: str, pids: list[int], label: str) -> None:
     hammer(url, threads=4, requests=5)  # warm both
-    before = {pid: cpu_seconds(pid) for pid in pids}
-    results = hammer(url, threads=8, requests=40, path="/api/tracks/")
-    used = {pid: cpu_seconds(pid) - before[pid] for pid in pids}
-    total = sum(used.values()) or 1
-    shares = ", ".join(f"{100 * used[pid] / total:.0f} %" for pid in pids)
-    latencies = sorted(r[1] for r in results)
-    print(
-        f"4. {label}: {len(results)} requests from 8 threads, CPU shares {shares}; "
-        f"p50 {1000 * statistics.median(latencies):.0f} ms, "
-        f"p95 {1000 * latencies[int(0.95 * (len(latencies) - 1))]:.0f} ms"
+    figures = shares_and_latency(
+        pids, lambda: [r[1] for r in hammer(url, threads=8, requests=40, path="/api/tracks/")]
     )
-    before = {pid: cpu_seconds(pid) for pid in pids}
-    latencies = sorted(keep_alive(url, connections=20, requests=20, path="/api/tracks/"))
-    used = {pid: cpu_seconds(pid) - before[pid] for pid in pids}
-    total = sum(used.values()) or 1
-    shares = ", ".join(f"{100 * used[pid] / total:.0f} %" for pid in pids)
-    print(
-        f"   20 keep-alive connections opened at once, 20 requests each: CPU shares {shares}; "
-        f"p50 {1000 * statistics.median(latencies):.0f} ms, "
-        f"p95 {1000 * latencies[int(0.95 * (len(latencies) - 1))]:.0f} ms"
+    print(f"4. {label}: 320 requests from 8 threads, {figures}")
+    figures = shares_and_latency(
+        pids, lambda: keep_alive(url, connections=20, requests=20, path="/api/tracks/")
     )
+    print(f"   20 keep-alive connections opened at once, 20 requests each: {figures}")
     stopped = pids[0]
     os.kill(stopped, signal.SIGSTOP)
     try:
@@ -296,10 +305,9 @@ def own_sockets(port: int, log) -> list[subprocess.Popen]:
 
 def compare_spread(port: int, log) -> None:
     url = f"http://127.0.0.1:{port}"
-    server = serve(port, 2, 0, log)
+    server, pids = serve_two_web(port, log)
     try:
-        wait_for(lambda: len(pids_of(server, "web")) == 2)
-        spread(url, sorted(pids_of(server, "web")), "one shared socket (serve)")
+        spread(url, pids, "one shared socket (serve)")
     finally:
         stop(server)
     processes = own_sockets(port, log)

@@ -17,6 +17,9 @@ import socket
 
 import uvicorn
 
+# The site's sockets receive only small JSON requests; a larger message closes the socket (1009).
+WS_MAX_SIZE = 64 * 1024
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -31,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
         # --proxy-headers and --forwarded-allow-ips naming that proxy (see Procfile).
         proxy_headers=False,
         server_header=False,
+        ws_max_size=WS_MAX_SIZE,
         timeout_graceful_shutdown=5,
         log_level=args.log_level,
     )

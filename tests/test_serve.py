@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from generator.models import GenerationJob
@@ -239,6 +240,10 @@ def test_it_survives_a_killed_web_process_and_a_killed_worker_under_load(alice, 
         cookie = _session_cookie(alice if victim.owner == alice else bob)
         with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": serve.url}) as ws:
             assert json.loads(ws.recv(timeout=30))["status"] == "done"
+            ws.send(json.dumps({"type": "refresh", "padding": "x" * 100_000}))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=30)
+            assert closed.value.rcvd.code == 1009  # a message too big for the site's sockets
         assert serve.wait_ready(workers=2)["workers"] >= 2
     finally:
         stop.set()
