@@ -18,12 +18,15 @@ class ModeInfo:
     clips: int  # how many input clips the mode takes
     arch: str  # which kind of model version serves it
     max_seconds: float  # the longest output the engine makes
-    default_steps: int  # the effort (optimiser or denoising steps) when none is asked for
-    max_steps: int  # the most steps a job may ask for: bounds one job's worker time
-    # Seconds of worker time per second of output and per step on the 2-core reference CPU
-    # (docs/performance.md); a job's time limit is derived from it.
-    work: float
     strength_label: str = ""  # what the 0..1 control means; empty when unused
+    # The effort (optimiser or denoising steps) when none is asked for, and the most a job
+    # may ask for: the cap bounds one job's worker time.
+    default_steps: int = 50
+    max_steps: int = 200
+    # Seconds of worker time per second of output and per step on the 2-core reference CPU
+    # (docs/performance.md); a job's time limit is derived from it. The default is the
+    # costliest mode's, so a new mode is never cut short.
+    work: float = 0.02
 
 
 MODE_INFO = {
