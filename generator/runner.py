@@ -161,6 +161,7 @@ def _store_track(job: GenerationJob, samples) -> Track:
 
 
 def time_limit_error(job) -> str:
+    """The reason a job stopped at its limit, in words that say what to change."""
     return (
         f"This job ran past its time limit of {job.time_limit():.0f} seconds, set by its "
         "length and steps. Try a shorter duration or fewer steps."
