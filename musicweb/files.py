@@ -80,7 +80,8 @@ def derive(storage: Storage, name: str, write: Callable[[BinaryIO], None]) -> No
     try:
         with tempfile.TemporaryFile() as scratch:
             write(scratch)
-            if scratch.tell() == 0:
+            # Encoders seek back to finish their headers: measure the end, not the position.
+            if scratch.seek(0, os.SEEK_END) == 0:
                 raise ValueError(f"nothing was produced for {name}")
             scratch.seek(0)
             content = File(scratch, name=os.path.basename(name))
