@@ -13,6 +13,7 @@ import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.test import Client
 
 from generator.engine import audio
@@ -107,8 +108,11 @@ def test_it_keeps_one_complete_copy_when_first_downloads_race(alice, settings):
     def download() -> None:
         client = Client()
         start.wait()
-        response = client.get(f"/tracks/{track.uid}/audio.ogg?download=1")
-        results.append((response.status_code, _body(response)))
+        try:
+            response = client.get(f"/tracks/{track.uid}/audio.ogg?download=1")
+            results.append((response.status_code, _body(response)))
+        finally:
+            connection.close()  # each thread's own connection
 
     threads = [threading.Thread(target=download) for _ in range(6)]
     for thread in threads:

@@ -15,6 +15,7 @@ from tests.library.helpers import media_files
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.scaleout,
     pytest.mark.usefixtures("memory_layer"),
 ]
 
