@@ -24,6 +24,7 @@ from django.db import close_old_connections
 
 from generator.live import broadcast
 from generator.models import GenerationJob, ModelVersion
+from musicweb import files
 from musicweb.gallery.models import Track, track_folder
 
 log = logging.getLogger(__name__)
@@ -143,20 +144,13 @@ def _store_track(job: GenerationJob, samples) -> Track:
         duration=round(len(samples) / audio.SAMPLE_RATE, 3),
     )
     folder = track_folder(track)
-    written = []
-    try:
-        wav = audio.encode(samples, "wav")
-        png = audio.spectrogram_png(audio.log_mel(samples).numpy())
-        track.audio = default_storage.save(f"{folder}/track.wav", ContentFile(wav))
-        written.append(track.audio.name)
-        track.spectrogram = default_storage.save(f"{folder}/spectrogram.png", ContentFile(png))
-        written.append(track.spectrogram.name)
+    wav = audio.encode(samples, "wav")
+    png = audio.spectrogram_png(audio.log_mel(samples).numpy())
+    with files.all_or_nothing(default_storage) as save:
+        track.audio = save(f"{folder}/track.wav", ContentFile(wav))
+        track.spectrogram = save(f"{folder}/spectrogram.png", ContentFile(png))
         track.stored_bytes = len(wav) + len(png)
         track.save()
-    except BaseException:
-        for name in written:
-            default_storage.delete(name)
-        raise
     return track
 
 
@@ -216,7 +210,7 @@ def run_job(job_id: int, worker: str = WORKER_ID, task_id: str = "") -> str:
                 job.fail(worker, time_limit_error(job))
             else:
                 job.mark_cancelled(worker)
-        except errors.InvalidInput as exc:
+        except (errors.InvalidInput, files.StorageFull) as exc:
             job.fail(worker, str(exc))
         except Exception as exc:
             log.exception("job %s failed", job.uid)
