@@ -22,7 +22,6 @@ from generator.serializers import (
     JobStateSerializer,
     ModelVersionSerializer,
 )
-from generator.views import get_job_for_user
 from musicweb.permissions import OwnerPermission
 from musicweb.rest import ApiMixin, form_errors
 
@@ -67,7 +66,7 @@ class JobViewSet(
         return jobs.order_by("-created", "-id")
 
     def get_object(self) -> GenerationJob:
-        job = get_job_for_user(self.request.user, self.kwargs["uid"])
+        job = GenerationJob.objects.get_for_user(self.request.user, self.kwargs["uid"])
         self.check_object_permissions(self.request, job)
         return job
 
@@ -84,7 +83,7 @@ class JobViewSet(
             job = submit(request.user, form.cleaned_data)
         except JobRefused as exc:
             raise JobLimitReached(str(exc)) from None
-        job = get_job_for_user(request.user, job.uid)
+        job = GenerationJob.objects.get_for_user(request.user, job.uid)
         return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=JobStateSerializer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from generator.live import job_group, user_group
 from generator.models import GenerationJob, TrainingJob
-from generator.runner import job_group, user_group
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):

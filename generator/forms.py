@@ -95,6 +95,9 @@ class GenerateForm(forms.Form):
         seconds = data.get("seconds")
         if seconds is not None and seconds > limit:
             self.add_error("seconds", f"{info.label} makes at most {limit} seconds.")
+        steps = data.get("steps")
+        if steps is not None and steps > info.max_steps:
+            self.add_error("steps", f"{info.label} takes at most {info.max_steps} steps.")
         version = data.get("model_version")
         if version is None:
             version = ModelVersion.objects.default_for(mode)

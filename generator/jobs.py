@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from generator.engine.catalog import MODE_INFO
-from generator.models import GenerationJob, TrainingJob
+from generator.models import GenerationJob
+
+MAX_TURN = 100  # the queue's lowest priority is -100
 
 
 class JobRefused(Exception):
@@ -17,6 +21,12 @@ class JobRefused(Exception):
 
 
 def check_limits(user) -> None:
+    """Refuse a job past the user's limits; call inside the transaction that creates it.
+
+    The user's row stays locked until that transaction ends, so simultaneous
+    submissions are counted one after another, not all against the same count.
+    """
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     active = GenerationJob.objects.owned_by(user).unfinished().count()
     if active >= settings.MAX_ACTIVE_JOBS:
         raise JobRefused(
@@ -55,12 +65,25 @@ def submit(user, data: dict) -> GenerationJob:
 
 
 def enqueue(job) -> None:
-    """Put a job's id on the queue: generation and training jobs have their own queues."""
-    from generator.tasks import run_generation, run_training
+    """Put a job's id on its queue, behind every other account's jobs of an earlier turn.
 
-    task = run_training if isinstance(job, TrainingJob) else run_generation
+    The job's turn counts its owner's older unfinished jobs and becomes the task's
+    priority (0, -1, -2...): the queue takes every account's first waiting job before
+    anyone's second, round robin by owner, so one account's long jobs cannot make
+    everyone else wait behind all of them. Called after the job row commits; if it
+    fails, the row stays queued without a task and the reaper queues it again.
+    """
+    from generator.tasks import task_for
+
+    model = type(job)
+    older = Q(created__lt=job.created) | Q(created=job.created, pk__lt=job.pk)
+    turn = model.objects.filter(older, owner_id=job.owner_id).unfinished().count()
+    turn = min(turn, MAX_TURN)
+    task = task_for(job)
+    if task.get_backend().supports_priority:
+        task = task.using(priority=-turn)
     result = task.enqueue(job.pk)
-    type(job).objects.filter(pk=job.pk).update(task_id=str(result.id))
+    model.objects.filter(pk=job.pk).update(task_id=str(result.id), turn=turn)
 
 
 def resubmit(job: GenerationJob, *, new_seed: int | None = None) -> GenerationJob:

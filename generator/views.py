@@ -16,18 +16,6 @@ from generator.models import GenerationJob, ModelVersion
 from musicweb.library.models import Clip
 
 
-def get_job_for_user(user, uid) -> GenerationJob:
-    """The job if the user owns it (or is staff); 404 otherwise."""
-    try:
-        return (
-            GenerationJob.objects.visible_to(user)
-            .select_related("model_version", "track", "clip", "clip2")
-            .get(uid=uid)
-        )
-    except (GenerationJob.DoesNotExist, ValueError):
-        raise Http404("No such job.") from None
-
-
 def _initial_from_job(job: GenerationJob) -> dict:
     return {
         "mode": job.mode,
@@ -86,7 +74,9 @@ def generate(request):
     else:
         initial = {}
         if request.GET.get("from"):
-            initial = _initial_from_job(get_job_for_user(request.user, request.GET["from"]))
+            initial = _initial_from_job(
+                GenerationJob.objects.get_for_user(request.user, request.GET["from"])
+            )
         initial.update(_initial_from_query(request))
         form = GenerateForm(request.user, initial=initial)
     return render(
@@ -104,7 +94,7 @@ def generate(request):
 @login_required
 @require_GET
 def job_detail(request, uid):
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(job.state())
     return render(request, "generator/job.html", {"job": job, "state": job.state()})
@@ -113,7 +103,7 @@ def job_detail(request, uid):
 @login_required
 @require_POST
 def job_cancel(request, uid):
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if job.cancel():
         messages.info(request, "Cancelling." if job.status == job.Status.RUNNING else "Cancelled.")
     else:
@@ -125,7 +115,7 @@ def job_cancel(request, uid):
 @require_POST
 def job_again(request, uid):
     """Queue the job's recipe again: Retry keeps the seed, Generate again draws a new one."""
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if job.owner != request.user:
         raise Http404("No such job.")
     new_seed = random_seed() if request.POST.get("seed") == "new" else None

@@ -276,6 +276,9 @@ def _max_seconds() -> dict[str, int]:
 MAX_SECONDS = _max_seconds()
 CORPUS_DIR = Path(env_str("CORPUS_DIR", str(VAR_DIR / "corpus")))
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
+# A generation job's time limit: this many times its measured work, plus a fixed allowance.
+JOB_TIME_LIMIT_FACTOR = env_int("JOB_TIME_LIMIT_FACTOR", 5, minimum=1)
+JOB_TIME_LIMIT_BASE_SECONDS = env_int("JOB_TIME_LIMIT_BASE_SECONDS", 60, minimum=1)
 # Progress events per job per second, at most (the SQLite channel layer's comfort zone).
 PROGRESS_EVENTS_PER_SECOND = env_int("PROGRESS_EVENTS_PER_SECOND", 10, minimum=1)
 

@@ -357,12 +357,11 @@ def train(
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     history: list[list[float]] = []
     step = 0
+    running = 0.0  # the smoothed loss shown and saved; a resume goes on from the saved one
     if prior:
         meta = _load_state(out, model, ema, opt, gen)
         step, history, running = meta["step"], meta["history"], meta.get("running_loss", 0.0)
         log.info("resuming %s at step %d", cfg.arch, step)
-
-    running = 0.0
 
     def save_state() -> None:
         _save_state(out, step, model, ema, opt, gen, cfg, history, norm, ds.classes, running)
@@ -400,7 +399,12 @@ def train(
         running = loss_value if step == 1 else 0.98 * running + 0.02 * loss_value
         history.append([step, round(loss_value, 5)])
         if progress:
-            progress(f"training step {step} of {cfg.steps}, loss {running:.4f}", step / cfg.steps)
+            progress(
+                f"training step {step} of {cfg.steps}, loss {running:.4f}",
+                step / cfg.steps,
+                step=step,
+                loss=running,
+            )
         if step % 50 == 0:
             log.info(
                 "step %d/%d loss %.4f (%.0f s)",

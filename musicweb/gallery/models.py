@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generator.engine.catalog import MODE_CHOICES
+from musicweb.files import delete_folder
 from musicweb.tags import parse_tags
 
 FORMATS = ("wav", "flac", "ogg", "mp3")
@@ -514,9 +515,11 @@ def _delete_track_files(sender, instance: Track, **kwargs) -> None:
     storage = instance.audio.storage
     names = [f.name for f in (instance.audio, instance.spectrogram) if f]
     names += [instance.format_name(fmt) for fmt in FORMATS]
+    folder = track_folder(instance)
 
     def remove() -> None:
         for name in set(names):
             storage.delete(name)
+        delete_folder(storage, folder)  # stray copies and interrupted writes too
 
     transaction.on_commit(remove)

@@ -16,14 +16,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from musicweb import permissions
+from musicweb import files, permissions
 from musicweb.files import serve
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm, RatingForm, ReportForm
 from musicweb.gallery.models import (
@@ -100,19 +99,30 @@ def _querystring(data, **changes) -> str:
 
 
 def _format_file(track: Track, fmt: str):
-    """The track in the asked format, encoded from the WAV master on first request."""
+    """The track in the asked format, encoded from the WAV master on first request.
+
+    The encoded file appears whole or not at all (files.derive), a 0-byte file left by
+    an older failed write is encoded again rather than served, and a copy finished
+    after its track was deleted is removed at once.
+    """
     if fmt == "wav":
         return track.audio
     storage = track.audio.storage
     name = track.format_name(fmt)
-    if not storage.exists(name):
+    if not files.is_complete(storage, name):
         from generator.engine import audio
 
-        with track.audio.open("rb") as handle:
-            samples = audio.decode(handle).samples[0]
-        storage.save(name, ContentFile(audio.encode(samples, fmt)))
-    field = Track._meta.get_field("audio").attr_class(track, Track._meta.get_field("audio"), name)
-    return field
+        try:
+            master = track.audio.open("rb")
+        except OSError:
+            raise Http404("No such file.") from None
+        with master:
+            files.derive(storage, name, lambda out: audio.transcode(master, out, fmt))
+        if not Track.objects.filter(pk=track.pk).exists():
+            storage.delete(name)
+            raise Http404("No such track.")
+    field = Track._meta.get_field("audio")
+    return field.attr_class(track, field, name)
 
 
 @require_GET
@@ -122,8 +132,12 @@ def track_audio(request, uid, fmt):
     track = get_track_for_user(request.user, uid)
     from generator.engine.audio import content_type
 
+    try:
+        stored = _format_file(track, fmt)
+    except files.StorageFull as exc:
+        return HttpResponse(str(exc), status=507, content_type="text/plain; charset=utf-8")
     download = f"{track.title}.{fmt}" if request.GET.get("download") else None
-    return serve(request, _format_file(track, fmt), content_type(fmt), download)
+    return serve(request, stored, content_type(fmt), download)
 
 
 @require_GET

@@ -11,7 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from generator import runner
-from generator.models import GenerationJob, ModelVersion, TrainingJob
+from generator.models import GenerationJob, ModelVersion, ModelVersionError, TrainingJob
 from generator.registry import WEIGHTS_DIR
 from generator.training_runner import run_training_job
 from tests.generator.jobhelpers import make_clip, make_job
@@ -82,6 +82,49 @@ def test_it_activates_defaults_retires_and_rolls_back(client, charlie):
     assert LogEntry.objects.filter(user=charlie).count() == 3
 
 
+def test_it_keeps_a_default_from_retiring_and_a_first_version_from_rolling_back(client, charlie):
+    texture = ModelVersion.objects.get(name="texture")
+    with pytest.raises(ModelVersionError, match="is a default"):
+        texture.retire()
+    with pytest.raises(ModelVersionError, match="No earlier version of texture"):
+        texture.roll_back()
+    client.force_login(charlie)
+    response = client.post(f"/staff/models/{texture.pk}/rollback/", follow=True)
+    assert "No earlier version of texture" in response.content.decode()
+    response = client.post(
+        "/admin/generator/modelversion/",
+        {"action": "retire", "_selected_action": [texture.pk]},
+        follow=True,
+    )
+    assert "is a default; make another version default first" in response.content.decode()
+    texture.refresh_from_db()
+    assert texture.state == "active" and texture.default_for == ["variation", "style"]
+    assert not LogEntry.objects.filter(user=charlie).exists()
+
+
+def test_it_registers_the_next_version_for_the_modes_of_its_architecture():
+    first = ModelVersion.objects.register(name="fresh", arch="unet", config={"loss": 0.5})
+    second = ModelVersion.objects.register(
+        name="fresh", arch="unet", config={"loss": float("nan")}, metrics={"kad": float("inf")}
+    )
+    assert (first.version, second.version) == (1, 2)
+    assert second.modes == ["remix", "continue", "interpolate", "dream"]
+    assert (second.config, second.metrics, second.state) == ({"loss": None}, {"kad": None}, "draft")
+    assert ModelVersion.objects.register(name="t", arch="tagger", config={}).modes == []
+    assert ModelVersion.objects.next_version("fresh") == 3
+
+
+def test_it_activates_from_the_admin(client, charlie):
+    draft = _version("texture", 2)
+    client.force_login(charlie)
+    client.post(
+        "/admin/generator/modelversion/", {"action": "activate", "_selected_action": [draft.pk]}
+    )
+    draft.refresh_from_db()
+    assert draft.state == "active"
+    assert LogEntry.objects.filter(user=charlie, object_id=str(draft.pk)).count() == 1
+
+
 def test_it_offers_only_active_versions_on_the_generate_page(client, alice, charlie, tmp_path):
     make_clip(alice, tmp_path)
     draft = _version("texture-plus", 1)
@@ -97,9 +140,7 @@ def test_it_lets_a_running_job_keep_its_version(alice, charlie, tmp_path, settin
     clip = make_clip(alice, tmp_path)
     job = make_job(alice, clip, seconds=1)
     texture = job.model_version
-    from generator.staff import make_default
-
-    make_default(_version("texture", 2))
+    _version("texture", 2).make_default()
     assert runner.run_job(job.pk, worker="w1") == "done"
     job.refresh_from_db()
     assert job.model_version == texture and job.track.recipe["model"] == "texture v1"
@@ -192,6 +233,9 @@ def test_it_trains_activates_and_generates_from_the_web(
     assert run_training_job(training.pk, worker="w1") == "done"
     training.refresh_from_db()
     assert len(training.losses) >= 1 and training.progress == 1.0
+    # The curve comes from the engine's step and loss fields: every step, none parsed.
+    assert [step for step, _ in training.losses] == [1, 2, 3, 4]
+    assert all(loss > 0 for _, loss in training.losses)
     version = training.result
     assert version.state == "draft" and version.name == "tiny-unet" and "remix" in version.modes
     evaluation = version.metrics["evaluation"]

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from websockets.sync.client import connect
 
 from generator.models import GenerationJob
@@ -125,6 +126,7 @@ def test_it_recovers_when_a_worker_is_killed_mid_job(stack, alice, tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail("the first worker never ran a job:\n" + stack.log("worker-0"))
+    killed_task = running.task_id
     stack.kill_worker(0)
     killed_at = timezone.now()
 
@@ -138,3 +140,17 @@ def test_it_recovers_when_a_worker_is_killed_mid_job(stack, alice, tmp_path):
         )
     assert Track.objects.count() == sum(row.status == "done" for row in rows)
     assert victim.started > killed_at  # claimed again after the kill
+    # The killed worker's task row is closed, not left RUNNING forever.
+    assert DBTaskResult.objects.get(id=killed_task).status == "FAILED"
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+
+def test_it_takes_turns_between_accounts(stack, alice, bob, tmp_path):
+    """Alice queues three jobs, then Bob one: the worker runs Bob's second, not last."""
+    alices = [make_job(alice, make_clip(alice, tmp_path), seconds=4, seed=i) for i in range(3)]
+    bobs = make_job(bob, make_clip(bob, tmp_path), seconds=2)
+    stack.start_workers(1)
+    rows = _wait_all_finished([*alices, bobs], timeout=300)
+    assert {row.status for row in rows} == {"done"}, [(r.status, r.error) for r in rows]
+    order = [row.pk for row in sorted(rows, key=lambda row: row.started)]
+    assert order == [alices[0].pk, bobs.pk, alices[1].pk, alices[2].pk]

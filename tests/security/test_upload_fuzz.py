@@ -70,7 +70,8 @@ def _decode_or_audio_error(data: bytes) -> None:
         decoded = audio.decode(io.BytesIO(data), max_seconds=60)
     except audio.AudioError:
         return
-    assert decoded.samples.ndim == 2 and decoded.samples.shape[1] > 0
+    assert decoded.samples.ndim == 1 and decoded.samples.size > audio.N_FFT // 2
+    assert decoded.frames > 0 and 1 <= decoded.channels <= audio.MAX_CHANNELS
     assert np.all(np.isfinite(decoded.samples))
 
 

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         )
         last = [0.0]
 
-        def progress(stage: str, fraction: float) -> None:
+        def progress(stage: str, fraction: float, **fields) -> None:
             now = time.monotonic()
             if now - last[0] > 10 or fraction >= 1.0:
                 last[0] = now
