@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from generator.engine.catalog import MODE_INFO
+from musicweb.uploadtemp import upload_folder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -245,8 +246,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50, minimum=1)
 MAX_CLIP_SECONDS = env_int("MAX_CLIP_SECONDS", 600, minimum=1)
 USER_QUOTA_MB = env_int("USER_QUOTA_MB", 500, minimum=1)
+# Bodies are bounded before they are read (musicweb/bodylimit.py): uploads (multipart) to
+# MAX_UPLOAD_MB and a little for the form around the file, any other body to MAX_BODY_MB.
+MAX_BODY_MB = env_int("MAX_BODY_MB", 2, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_MB * 1024 * 1024
+# Upload files over this size spool to disk, in a folder of this process's own that the next
+# web process to start removes once this process is gone (musicweb/uploadtemp.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(upload_folder(VAR_DIR / "uploads"))
 
 # Generation jobs: per-user limits, the longest output per mode, and the worker lease.
 MAX_ACTIVE_JOBS = env_int("MAX_ACTIVE_JOBS", 3, minimum=1)
