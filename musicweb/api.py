@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -21,25 +19,22 @@ from musicweb.rest import ApiMixin, api_not_found
 class TokenView(ApiMixin, ObtainAuthToken):
     """Exchange a username and password for an API token (send it as `Token <key>`).
 
-    Guessing is slowed exactly like the log-in page: the same counts, the same pause.
+    Guessing is slowed exactly like the log-in page: the same counts, the same pause
+    (django-axes sees every authenticate() call; see musicweb/accounts/throttle.py).
     """
 
     authentication_classes = []
     throttle_classes = [AnonRateThrottle]
 
     def post(self, request, *args, **kwargs):
-        username = (
-            str(request.data.get("username", "")) if isinstance(request.data, Mapping) else ""
-        )
-        if throttle.is_locked(request, username):
-            raise Throttled(detail="Too many failed log-ins. Please wait and try again.")
         try:
-            response = super().post(request, *args, **kwargs)
+            return super().post(request, *args, **kwargs)
         except ValidationError:
-            throttle.record_failure(request, username)
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(
+                    wait=throttle.retry_after(request), detail="Too many failed log-ins."
+                ) from None
             raise
-        throttle.reset(request, username)
-        return response
 
 
 router = DefaultRouter()

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from generator.engine.catalog import MODE_INFO
+from musicweb.addresses import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -96,6 +98,40 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# What pages may load and run (django-csp): only the site's own files; no inline script or
+# <style>. Progress bars carry their width in a style attribute, the one inline style allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses are switched off (django-permissions-policy).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -112,6 +148,8 @@ INSTALLED_APPS = [
     "channels_lite",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "musicweb.accounts",
     "musicweb.library",
     "musicweb.gallery",
@@ -127,6 +165,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Last, so that it sees the log-in views' answers and turns a refused try into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "musicweb.urls"
@@ -188,15 +230,41 @@ else:
     }
 DATABASE_ROUTERS = ["musicweb.routers.ChannelLayerRouter"]
 
-# Caches hold log-in throttling counts: shared through Redis at scale, per process otherwise.
+# The cache holds visitor copies of gallery pages and the API's request rates: shared
+# through Redis at scale, per process otherwise.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); nobody's by default.
+# Log-in throttling and play counts key visitors by address (musicweb/addresses.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+
+# Log-in throttling (musicweb/accounts/throttle.py explains the rules): failed log-ins are
+# counted by django-axes in the database, on the log-in page, the API token and the admin.
 LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+LOGIN_ACCOUNT_DELAY_SECONDS = env_int("LOGIN_ACCOUNT_DELAY_SECONDS", 30, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "musicweb.accounts.throttle.LoginThrottle"
+AXES_FAILURE_LIMIT = "musicweb.accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "musicweb.accounts.throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_LOCKOUT_CALLABLE = "musicweb.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "musicweb.addresses.client_address"
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 TASKS = {
     "default": {
@@ -308,5 +376,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
