@@ -11,6 +11,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from generator.api import JobViewSet, ModelVersionViewSet
 from musicweb.accounts import throttle
+from musicweb.accounts.api import MyTokenView
 from musicweb.gallery.api import MeView, TrackViewSet, UserViewSet
 from musicweb.library.api import ClipViewSet
 from musicweb.rest import ApiMixin, api_not_found
@@ -47,6 +48,7 @@ router.register("users", UserViewSet, basename="user")
 urlpatterns = [
     path("", include(router.urls)),
     path("me/", MeView.as_view(), name="me"),
+    path("me/token/", MyTokenView.as_view(), name="my_token"),
     path("token/", TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),

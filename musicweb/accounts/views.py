@@ -9,7 +9,8 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
 
 from musicweb.accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
 
@@ -46,7 +47,16 @@ def profile(request):
         form.save()
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "accounts/profile.html", {"form": form, "token": token})
+
+
+@login_required
+@require_POST
+def revoke_token(request):
+    if request.user.revoke_api_tokens():
+        messages.success(request, "Your API token is revoked: programs using it are signed out.")
+    return redirect("profile")
 
 
 @login_required
