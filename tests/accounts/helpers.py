@@ -1,4 +1,4 @@
-"""Helpers for log-in tests: let time pass for the throttle without waiting for it."""
+"""Helpers for account tests: change a password; let the log-in throttle's time pass."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ def age_failures(seconds: float) -> None:
 
 def let_the_pause_pass(settings) -> None:
     age_failures(settings.LOGIN_LOCKOUT_SECONDS + 1)
+
+
+def change_password(client, old: str, new: str):
+    return client.post(
+        "/accounts/password/change/",
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )

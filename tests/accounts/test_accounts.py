@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from musicweb.library.models import Clip
-from tests.accounts.helpers import let_the_pause_pass
+from tests.accounts.helpers import change_password, let_the_pause_pass
 from tests.conftest import make_user, synth_tone
 from tests.library.helpers import media_files, upload_path
 
@@ -87,14 +87,7 @@ def test_it_refuses_a_wrong_password(client, alice):
 
 def test_it_changes_the_password(client, alice):
     client.force_login(alice)
-    response = client.post(
-        "/accounts/password/change/",
-        {
-            "old_password": "pw-alice",
-            "new_password1": "brand new melody 7",
-            "new_password2": "brand new melody 7",
-        },
-    )
+    response = change_password(client, "pw-alice", "brand new melody 7")
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("brand new melody 7")

@@ -10,6 +10,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.accounts.helpers import change_password
+
 pytestmark = pytest.mark.django_db
 
 
@@ -30,14 +32,7 @@ def test_it_revokes_the_token_when_the_password_changes(client, alice, bob):
     key, bobs = Token.objects.create(user=alice).key, Token.objects.create(user=bob).key
     assert _works(key)
     client.force_login(alice)
-    response = client.post(
-        "/accounts/password/change/",
-        {
-            "old_password": "pw-alice",
-            "new_password1": "brand new melody 7",
-            "new_password2": "brand new melody 7",
-        },
-    )
+    response = change_password(client, "pw-alice", "brand new melody 7")
     assert response.status_code == 302
     assert not _works(key)
     assert _works(bobs)
