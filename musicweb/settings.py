@@ -316,6 +316,10 @@ USER_QUOTA_MB = env_int("USER_QUOTA_MB", 500, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Plays of one track counted from one address in an hour (one per listener), so that
+# scripted plays cannot inflate counts; see Track.count_play.
+MAX_PLAYS_PER_ADDRESS = env_int("MAX_PLAYS_PER_ADDRESS", 10, minimum=1)
+
 # Generation jobs: per-user limits, the longest output per mode, and the worker lease.
 MAX_ACTIVE_JOBS = env_int("MAX_ACTIVE_JOBS", 3, minimum=1)
 JOBS_PER_HOUR = env_int("JOBS_PER_HOUR", 60, minimum=1)

@@ -22,7 +22,14 @@ from generator.engine.catalog import MODE_CHOICES
 from generator.models import GenerationJob
 from musicweb import permissions
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm
-from musicweb.gallery.models import SORTS, Report, Track, author_stats, listener_key
+from musicweb.gallery.models import (
+    SORTS,
+    Report,
+    Track,
+    address_key,
+    author_stats,
+    listener_key,
+)
 from musicweb.gallery.serializers import (
     MeSerializer,
     PlaySerializer,
@@ -156,7 +163,7 @@ class TrackViewSet(
     def play(self, request, uid=None):
         """Count a play: once per listener per track per hour, however often it is called."""
         track = self.get_object()
-        counted = track.count_play(listener_key(request))
+        counted = track.count_play(listener_key(request), address_key(request))
         return Response({"counted": counted, "play_count": track.play_count})
 
     @extend_schema(request=ReportSerializer, responses={201: ReportSerializer})

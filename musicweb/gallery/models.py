@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generator.engine.catalog import MODE_CHOICES
+from musicweb.addresses import client_address
 from musicweb.tags import parse_tags
 
 FORMATS = ("wav", "flac", "ogg", "mp3")
@@ -326,21 +327,34 @@ class Track(models.Model):
 
         transaction.on_commit(lambda: broadcast_stats(self))
 
-    def count_play(self, listener: str) -> bool:
-        """Count one play per listener per hour; True if this one counted."""
+    def count_play(self, listener: str, address: str = "") -> bool:
+        """Count one play per listener per hour, and at most MAX_PLAYS_PER_ADDRESS listeners
+        of this track from one address an hour; True if this one counted.
+
+        The track's row is locked while counting, so that simultaneous plays from one
+        address cannot all slip under the cap.
+        """
         hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        counted = False
         try:
             with transaction.atomic():
-                Play.objects.create(track=self, listener=listener, hour=hour)
-                Track.objects.filter(pk=self.pk).update(
-                    play_count=F("play_count") + 1, trending=F("trending") + 1
+                Track.objects.select_for_update().filter(pk=self.pk).values("pk").first()
+                plays = Play.objects.filter(track=self, hour=hour)
+                capped = bool(address) and (
+                    plays.filter(address=address).count() >= settings.MAX_PLAYS_PER_ADDRESS
                 )
-        except IntegrityError:
-            return False
-        finally:
-            self.refresh_from_db(fields=["play_count"])
-        self._push_stats()
-        return True
+                if not capped and not plays.filter(listener=listener).exists():
+                    Play.objects.create(track=self, listener=listener, address=address, hour=hour)
+                    Track.objects.filter(pk=self.pk).update(
+                        play_count=F("play_count") + 1, trending=F("trending") + 1
+                    )
+                    counted = True
+        except IntegrityError:  # the same listener, counted a moment ago by another request
+            counted = False
+        self.refresh_from_db(fields=["play_count"])
+        if counted:
+            self._push_stats()
+        return counted
 
     def similar(self, limit: int = 6) -> list[Track]:
         """More like this: nearest embeddings if both have one, else shared tags and mode."""
@@ -429,14 +443,28 @@ def cosine_distance(a: list[float], b: list[float]) -> float:
     return 1.0 - dot / norm if norm else 1.0
 
 
+def _hashed(kind: str, value: str) -> str:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{kind}:{value}".encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+def address_key(request) -> str:
+    """A hash of the client's address (never the address), as proxies allow it to be known."""
+    return _hashed("a", client_address(request) or "unknown")
+
+
 def listener_key(request) -> str:
-    """Who is listening: the user, or a hash of the visitor's session key (never the key)."""
+    """Who is listening: the user, else the visitor's existing session, else their address.
+
+    A visitor without a session gets none made for them: each cookie-less request
+    would be a new listener. Keys are hashes, never a session key or an address.
+    """
     if request.user.is_authenticated:
         return f"u:{request.user.pk}"
-    if not request.session.session_key:
-        request.session.save()
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{request.session.session_key}".encode())
-    return f"s:{digest.hexdigest()[:40]}"
+    session = request.session
+    if session.session_key and session.exists(session.session_key):
+        return _hashed("s", session.session_key)
+    return address_key(request)
 
 
 class Rating(models.Model):
@@ -468,6 +496,9 @@ class Play(models.Model):
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
     listener = models.CharField(max_length=64)
+    address = models.CharField(
+        max_length=64, blank=True, help_text="A hash of the address the play came from."
+    )
     hour = models.DateTimeField()
 
     class Meta:
@@ -476,7 +507,7 @@ class Play(models.Model):
                 fields=["track", "listener", "hour"], name="one_play_per_listener_hour"
             )
         ]
-        indexes = [models.Index(fields=["track", "hour"])]
+        indexes = [models.Index(fields=["track", "hour", "address"])]
 
     def __str__(self) -> str:
         return f"{self.listener} played {self.track_id} at {self.hour:%Y-%m-%d %H}h"
