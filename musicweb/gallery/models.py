@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -145,6 +145,24 @@ class TrackQuerySet(models.QuerySet):
         return self.update(
             trending=Coalesce(Subquery(ratings), Value(0)) + Coalesce(Subquery(plays), Value(0))
         )
+
+    def recount_ratings(self) -> int:
+        """Recount rating_count, rating_sum, score and trending of these tracks from the rows.
+
+        Ratings change the counters as they are given; this is for ratings that go
+        without a word to their track, such as those of a deleted account.
+        """
+        ratings = Rating.objects.filter(track=OuterRef("pk")).order_by().values("track")
+        count = Coalesce(Subquery(ratings.annotate(n=Count("pk")).values("n")), Value(0))
+        stars = Coalesce(Subquery(ratings.annotate(s=Sum("stars")).values("s")), Value(0))
+        updated = self.update(
+            rating_count=count,
+            rating_sum=stars,
+            score=(Value(PRIOR_VOTES * PRIOR_MEAN) + Cast(stars, models.FloatField()))
+            / Cast(Value(PRIOR_VOTES) + count, models.FloatField()),
+        )
+        self.refresh_trending()
+        return updated
 
     def sorted_by(self, key: str) -> TrackQuerySet:
         if key == "top":
@@ -537,6 +555,22 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.track}"
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def _note_rated_tracks(sender, instance, **kwargs) -> None:
+    instance._rated_track_ids = list(
+        Rating.objects.filter(user=instance).values_list("track_id", flat=True)
+    )
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def _recount_rated_tracks(sender, instance, **kwargs) -> None:
+    """A deleted account's ratings go with it; its tracks' counters follow in the same
+    transaction (the deletion's own), so no one ever sees them stale."""
+    rated = getattr(instance, "_rated_track_ids", [])
+    if rated:
+        Track.objects.filter(pk__in=rated).recount_ratings()
 
 
 @receiver(post_delete, sender=Track)
