@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -38,6 +40,18 @@ class TokenView(ApiMixin, ObtainAuthToken):
             raise
 
 
+# The API's docs page is Redoc, loaded from its CDN and started by an inline script (with
+# inline styles and a blob worker): the only page that runs anything but the site's files.
+REDOC_POLICY = csp_update(
+    {
+        "script-src": ["https://cdn.jsdelivr.net", UNSAFE_INLINE],
+        "style-src": ["https://fonts.googleapis.com", UNSAFE_INLINE],
+        "font-src": ["https://fonts.gstatic.com"],
+        "img-src": ["data:", "https://cdn.redoc.ly"],
+        "worker-src": ["blob:"],
+    }
+)
+
 router = DefaultRouter()
 router.register("clips", ClipViewSet, basename="clip")
 router.register("jobs", JobViewSet, basename="job")
@@ -51,6 +65,6 @@ urlpatterns = [
     path("me/token/", MyTokenView.as_view(), name="my_token"),
     path("token/", TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    path("docs/", REDOC_POLICY(SpectacularRedocView.as_view(url_name="schema")), name="docs"),
     re_path(r"", api_not_found),
 ]

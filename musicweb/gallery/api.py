@@ -100,7 +100,9 @@ class TrackViewSet(
 
     def _detail(self, track: Track, status_code: int = 200) -> Response:
         state = rating_state(track, self.request.user)
-        serializer = TrackDetailSerializer(track, context={"my_rating": state["mine"]})
+        serializer = TrackDetailSerializer(
+            track, context={"my_rating": state["mine"], "user": self.request.user}
+        )
         return Response(serializer.data, status=status_code)
 
     def retrieve(self, request, *args, **kwargs):

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.signals import post_delete, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -289,6 +289,16 @@ class Track(models.Model):
     @property
     def is_public(self) -> bool:
         return self.published and not self.hidden
+
+    def recipe_for(self, user) -> dict:
+        """The recipe as user may see it: others learn how many source clips, not their titles."""
+        from musicweb.permissions import may_see_sources
+
+        recipe = dict(self.recipe or {})
+        if not may_see_sources(user, self):
+            recipe["private_sources"] = len(recipe.get("sources") or [])
+            recipe["sources"] = []
+        return recipe
 
     def publish(self, *, title: str, description: str, tags: str) -> None:
         self.title, self.description, self.tags = title, description, tags
@@ -571,6 +581,16 @@ def _recount_rated_tracks(sender, instance, **kwargs) -> None:
     rated = getattr(instance, "_rated_track_ids", [])
     if rated:
         Track.objects.filter(pk__in=rated).recount_ratings()
+
+
+@receiver(post_save, sender=Track)
+@receiver(post_delete, sender=Track)
+def _recheck_watchers(sender, instance: Track, **kwargs) -> None:
+    """Unpublished, hidden or deleted: open track sockets check whether they may stay."""
+    from musicweb.gallery.live import broadcast_access
+
+    if not kwargs.get("created"):
+        transaction.on_commit(lambda: broadcast_access(instance.uid))
 
 
 @receiver(post_delete, sender=Track)

@@ -181,6 +181,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
     }
     context = {
         "track": track,
+        "recipe": track.recipe_for(user),
         "is_owner": permissions.may_edit(user, track),
         "rating": rating_state(track, user),
         "rating_refusal": permissions.rating_refusal(user, track),
