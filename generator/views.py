@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ def get_job_for_user(user, uid) -> GenerationJob:
             .select_related("model_version", "track", "clip", "clip2")
             .get(uid=uid)
         )
-    except (GenerationJob.DoesNotExist, ValueError):
+    except (GenerationJob.DoesNotExist, ValueError, ValidationError):  # a uid that is no UUID
         raise Http404("No such job.") from None
 
 
