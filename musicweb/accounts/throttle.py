@@ -22,8 +22,10 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username
+from axes.helpers import get_client_username, get_lockout_response
+from axes.middleware import AxesMiddleware
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.db.models import Max, Sum
@@ -127,3 +129,18 @@ def lockout_response(request, original_response=None, credentials=None):
         response = original_response
     response["Retry-After"] = str(seconds)
     return response
+
+
+class LockoutMiddleware(AxesMiddleware):
+    """Axes's middleware, whose async path (the one daphne takes) passes the credentials
+    where the view's response belongs (axes 8.3), so a locked-out log-in page would
+    lose its form; this path hands the response over as the sync path does."""
+
+    async def __acall__(self, request):
+        response = await self.get_response(request)
+        if settings.AXES_ENABLED and getattr(request, "axes_locked_out", None):
+            credentials = getattr(request, "axes_credentials", None)
+            response = await sync_to_async(get_lockout_response, thread_sensitive=True)(
+                request, response, credentials
+            )
+        return response
