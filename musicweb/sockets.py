@@ -1,4 +1,5 @@
-"""The base of the site's WebSocket consumers: frames must be JSON objects.
+"""The site's WebSocket plumbing: the authentication stack, and a consumer base whose
+frames must be JSON objects.
 
 Channels' JSON consumer raises on a frame that is not JSON (or is binary), and
 the consumers read fields from what arrives; either way a stray frame would end
@@ -10,9 +11,31 @@ from __future__ import annotations
 
 import json
 
+from channels.auth import AuthMiddleware
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.sessions import CookieMiddleware, SessionMiddleware
 
 BAD_REQUEST = 4400
+
+
+class DropNulCookies:
+    """Forget cookies whose value holds a NUL before the session is looked up.
+
+    PostgreSQL refuses such text, so looking the session up would end the socket with a
+    server error; the HTTP side drops them too (musicweb.middleware.RefuseNulMiddleware).
+    """
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        cookies = {k: v for k, v in scope.get("cookies", {}).items() if "\x00" not in v}
+        return await self.inner(dict(scope, cookies=cookies), receive, send)
+
+
+def auth_stack(inner):
+    """Channels' AuthMiddlewareStack, with DropNulCookies between cookies and session."""
+    return CookieMiddleware(DropNulCookies(SessionMiddleware(AuthMiddleware(inner))))
 
 
 class JsonObjectConsumer(AsyncJsonWebsocketConsumer):

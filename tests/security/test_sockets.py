@@ -125,3 +125,17 @@ def test_it_still_answers_a_refresh_request(alice, job):
 
     first, again = async_to_sync(go)()
     assert first == again and again["id"] == str(job.uid)
+
+
+@pytest.mark.scaleout
+def test_it_opens_a_socket_whose_session_cookie_holds_a_nul_as_a_visitor(alice):
+    """PostgreSQL refuses NUL in text: the session lookup must never see such a key."""
+    from tests.gallery.helpers import make_track
+
+    track = make_track(alice, "Public")
+    connected, code, first = _connect(
+        f"/ws/tracks/{track.uid}/", b'sessionid="\\000abcdefghijkl"; other=1'
+    )
+    assert connected, code
+    assert first == {"average": None, "count": 0, "plays": 0}
+    assert _connect("/ws/jobs/", b'sessionid="\\000abcdefghijkl"', greets=False)[1] == 4403
