@@ -15,12 +15,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicweb.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from musicweb.bodylimit import BodyLimitMiddleware  # noqa: E402
 from musicweb.routing import websocket_urlpatterns  # noqa: E402
+from musicweb.sockets import auth_stack  # noqa: E402
 from musicweb.uploadtemp import sweep_upload_folders  # noqa: E402
 
 sweep_upload_folders()
@@ -28,8 +28,6 @@ sweep_upload_folders()
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": AllowedHostsOriginValidator(auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )

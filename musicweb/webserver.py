@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     config = uvicorn.Config(
         "musicweb.asgi:application",
         lifespan="off",  # Channels' router has no lifespan protocol
-        # Client addresses are the peers'; a deployment behind a proxy runs uvicorn with
-        # --proxy-headers and --forwarded-allow-ips naming that proxy (see Procfile).
+        # Client addresses are the peers'; the site itself reads X-Forwarded-For, and only
+        # from TRUSTED_PROXIES (musicweb/addresses.py), so uvicorn must not rewrite them.
         proxy_headers=False,
         server_header=False,
         ws_max_size=WS_MAX_SIZE,
