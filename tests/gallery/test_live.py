@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from musicweb.gallery.routing import websocket_urlpatterns
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 

@@ -11,18 +11,17 @@ from django.contrib.auth.models import AnonymousUser
 from generator import runner
 from generator.routing import websocket_urlpatterns
 from musicweb.asgi import application
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.scaleout,
-    pytest.mark.usefixtures("memory_layer"),
 ]
 
 
 @pytest.fixture
-def job(alice, tmp_path):
-    return make_job(alice, make_clip(alice, tmp_path))
+def job(alice):
+    return make_job(alice, make_clip(alice))
 
 
 def _connect(user, path):
@@ -84,8 +83,8 @@ def test_it_forwards_progress_and_the_final_event(alice, job):
     assert states[-1]["status"] == "done" and "result" in states[-1]
 
 
-def test_it_streams_all_of_my_jobs_on_the_list_socket(alice, bob, job, tmp_path):
-    bobs = make_job(bob, make_clip(bob, tmp_path))
+def test_it_streams_all_of_my_jobs_on_the_list_socket(alice, bob, job):
+    bobs = make_job(bob, make_clip(bob))
 
     async def go():
         communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/jobs/")

@@ -14,7 +14,7 @@ from generator import runner
 from generator.models import GenerationJob, ModelVersion, TrainingJob
 from generator.registry import WEIGHTS_DIR
 from generator.training_runner import run_training_job
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job, tone
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("memory_layer")]
 
@@ -82,8 +82,8 @@ def test_it_activates_defaults_retires_and_rolls_back(client, charlie):
     assert LogEntry.objects.filter(user=charlie).count() == 3
 
 
-def test_it_offers_only_active_versions_on_the_generate_page(client, alice, charlie, tmp_path):
-    make_clip(alice, tmp_path)
+def test_it_offers_only_active_versions_on_the_generate_page(client, alice, charlie):
+    make_clip(alice)
     draft = _version("texture-plus", 1)
     client.force_login(alice)
     assert "texture-plus v1" not in client.get("/generate/").content.decode()
@@ -93,8 +93,8 @@ def test_it_offers_only_active_versions_on_the_generate_page(client, alice, char
     assert "texture-plus v1" in client.get("/generate/").content.decode()
 
 
-def test_it_lets_a_running_job_keep_its_version(alice, charlie, tmp_path, settings):
-    clip = make_clip(alice, tmp_path)
+def test_it_lets_a_running_job_keep_its_version(alice, charlie, settings):
+    clip = make_clip(alice)
     job = make_job(alice, clip, seconds=1)
     texture = job.model_version
     from generator.staff import make_default
@@ -166,12 +166,12 @@ def test_it_refuses_a_bad_checkpoint_and_changes_nothing(
 
 
 def test_it_trains_activates_and_generates_from_the_web(
-    client, charlie, tmp_path, django_capture_on_commit_callbacks
+    client, charlie, django_capture_on_commit_callbacks
 ):
     """The whole registry path on a tiny clip set, in well under a minute."""
     clips = [
-        make_clip(charlie, tmp_path),
-        make_clip(charlie, tmp_path, name="tone", real=False, seconds=3),
+        make_clip(charlie),
+        make_clip(charlie, "tone", samples=tone(3)),
     ]
     client.force_login(charlie)
     with django_capture_on_commit_callbacks(execute=True):
@@ -237,8 +237,8 @@ def test_it_refuses_training_without_data(client, charlie):
     assert not TrainingJob.objects.exists()
 
 
-def test_it_cancels_and_resumes_training(client, charlie, tmp_path, settings):
-    clip = make_clip(charlie, tmp_path)
+def test_it_cancels_and_resumes_training(client, charlie, settings):
+    clip = make_clip(charlie)
     client.force_login(charlie)
     client.post(
         "/staff/training/new/",
@@ -261,8 +261,8 @@ def test_it_cancels_and_resumes_training(client, charlie, tmp_path, settings):
     assert (second.folder, second.steps, list(second.clips.all())) == (first.folder, 3, [clip])
 
 
-def test_it_logs_admin_actions_on_users_and_jobs(client, alice, charlie, tmp_path):
-    job = make_job(alice, make_clip(alice, tmp_path))
+def test_it_logs_admin_actions_on_users_and_jobs(client, alice, charlie):
+    job = make_job(alice, make_clip(alice))
     client.force_login(charlie)
     client.post(
         "/admin/generator/generationjob/", {"action": "cancel_jobs", "_selected_action": [job.pk]}
@@ -275,9 +275,9 @@ def test_it_logs_admin_actions_on_users_and_jobs(client, alice, charlie, tmp_pat
 
 
 def test_it_deletes_a_user_with_all_their_files_from_the_admin(
-    client, alice, charlie, tmp_path, settings, django_capture_on_commit_callbacks
+    client, alice, charlie, settings, django_capture_on_commit_callbacks
 ):
-    make_clip(alice, tmp_path)
+    make_clip(alice)
     client.force_login(charlie)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/accounts/user/{alice.pk}/delete/", {"post": "yes"})
@@ -291,8 +291,8 @@ def test_shipped_checkpoints_are_small(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_it_compares_versions_with_samples_from_the_same_clip_and_seed(client, charlie, tmp_path):
-    clip = make_clip(charlie, tmp_path)
+def test_it_compares_versions_with_samples_from_the_same_clip_and_seed(client, charlie):
+    clip = make_clip(charlie)
     texture = ModelVersion.objects.get(name="texture")
     texture.metrics = {"quality": 0.5}
     texture.save()

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from musicweb.asgi import application
-from tests.security.conftest import make_clip, make_job
+from tests.factories import make_clip, make_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 GOOD_ORIGIN = b"http://127.0.0.1:8000"

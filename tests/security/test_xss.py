@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.gallery.helpers import make_track
-from tests.security.conftest import make_clip, make_job
+from tests.factories import make_clip, make_job, make_track
 
 pytestmark = pytest.mark.django_db
 
