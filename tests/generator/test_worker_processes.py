@@ -130,10 +130,7 @@ def test_it_recovers_when_a_worker_is_killed_mid_job(stack, alice):
     rows = _wait_all_finished(jobs, timeout=420)
     victim = next(row for row in rows if row.pk == running.pk)
     assert victim.attempts == 2, "the killed job was not run again"
-    for row in rows:
-        assert row.status == "done" or (row.status == "failed" and row.error), (
-            row.status,
-            row.error,
-        )
+    # The killed job's second attempt finishes: every job is done.
+    assert {row.status for row in rows} == {"done"}, [(r.status, r.error) for r in rows]
     assert Track.objects.count() == sum(row.status == "done" for row in rows)
     assert victim.started > killed_at  # claimed again after the kill
