@@ -153,3 +153,26 @@ def test_it_tells_watchers_when_a_job_is_cancelled(alice, job):
 
     state = async_to_sync(go)()
     assert state["status"] == "cancelled" and state["stage"] == "cancelled"
+
+
+def test_it_keeps_a_quiet_socket_open_past_the_layers_read_timeout(alice, job):
+    """A queued job may be silent for minutes: its watchers' sockets must outlast the silence."""
+
+    async def go():
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
+        )
+        communicator.scope["user"] = alice
+        await communicator.connect()
+        await communicator.receive_json_from()
+        from channels.db import database_sync_to_async
+
+        # Longer than redis-py 8's default socket timeout (5 s), under which a blocking
+        # read of the Redis layer would raise and end the consumer.
+        assert await communicator.receive_nothing(timeout=6.5, interval=0.5)
+        await database_sync_to_async(runner.broadcast)(job)
+        state = await communicator.receive_json_from(timeout=3)
+        await communicator.disconnect()
+        return state
+
+    assert async_to_sync(go)()["id"] == str(job.uid)
