@@ -36,6 +36,15 @@ def _connect(user, path):
     return async_to_sync(go)()
 
 
+async def _watching(user, job) -> WebsocketCommunicator:
+    """A socket open on the job's page, its first state (the current one) already read."""
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/")
+    communicator.scope["user"] = user
+    await communicator.connect()
+    await communicator.receive_json_from()
+    return communicator
+
+
 def test_it_sends_the_current_state_to_the_owner(alice, job):
     connected, _, first = _connect(alice, f"/ws/jobs/{job.uid}/")
     assert connected
@@ -61,12 +70,7 @@ def test_it_refuses_unknown_jobs(alice):
 
 def test_it_forwards_progress_and_the_final_event(alice, job):
     async def go():
-        communicator = WebsocketCommunicator(
-            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
-        )
-        communicator.scope["user"] = alice
-        await communicator.connect()
-        await communicator.receive_json_from()
+        communicator = await _watching(alice, job)
         from channels.db import database_sync_to_async
 
         status = await database_sync_to_async(runner.run_job)(job.pk, "w1")
@@ -138,12 +142,7 @@ def test_it_streams_training_to_staff_only(alice, charlie):
 
 def test_it_tells_watchers_when_a_job_is_cancelled(alice, job):
     async def go():
-        communicator = WebsocketCommunicator(
-            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
-        )
-        communicator.scope["user"] = alice
-        await communicator.connect()
-        await communicator.receive_json_from()
+        communicator = await _watching(alice, job)
         from channels.db import database_sync_to_async
 
         assert await database_sync_to_async(job.cancel)()
@@ -159,12 +158,7 @@ def test_it_keeps_a_quiet_socket_open_past_the_layers_read_timeout(alice, job):
     """A queued job may be silent for minutes: its watchers' sockets must outlast the silence."""
 
     async def go():
-        communicator = WebsocketCommunicator(
-            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
-        )
-        communicator.scope["user"] = alice
-        await communicator.connect()
-        await communicator.receive_json_from()
+        communicator = await _watching(alice, job)
         from channels.db import database_sync_to_async
 
         # Longer than redis-py 8's default socket timeout (5 s), under which a blocking
