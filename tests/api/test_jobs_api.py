@@ -6,14 +6,14 @@ import pytest
 
 from generator.models import GenerationJob
 from tests.api.conftest import error
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job, tone
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clip(alice, tmp_path):
-    return make_clip(alice, tmp_path, real=False, seconds=1.0)
+def clip(alice):
+    return make_clip(alice, samples=tone(1.0))
 
 
 def test_it_submits_a_job_and_reports_its_state(

@@ -11,6 +11,7 @@ from tests.conftest import real_recording
 from tests.generator.trained_helpers import tiny_tagger, tiny_unet
 
 SR = audio.SAMPLE_RATE
+pytestmark = pytest.mark.slow  # runs the diffusion sampler
 
 
 @pytest.fixture(scope="module")
