@@ -103,7 +103,7 @@ RECIPE: tuple[Setting, ...] = (
         "Seconds",
         "Length of the result in seconds.",
         required=True,
-        initial=10.0,
+        initial=10,
         minimum=1.0,
     ),
     _setting(
