@@ -49,6 +49,7 @@ DEFAULT_STEPS = 20
 # time, and neighbouring windows share REPAINT_OVERLAP frames (0.74 s) to blend over.
 REPAINT_WIDTH = 512
 REPAINT_OVERLAP = 64
+MEL_BLOCK = 2048  # frames (24 s) of a clip analysed at once
 # continue: each new window is CONTINUE_WIDTH frames of which the first
 # CONTINUE_CONTEXT are known (0.74 s of context, 1.49 s of new audio a window).
 CONTINUE_WIDTH = 192
@@ -97,8 +98,23 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
 
 
 def _mel(samples: np.ndarray, norm: MelNorm) -> torch.Tensor:
-    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames]."""
-    return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
+    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames].
+
+    Long audio is analysed MEL_BLOCK frames at a time, each block from the
+    samples its frames reach, so the STFT's memory is one block's.
+    """
+    frames = vocoder.n_frames(len(samples))
+    if frames <= MEL_BLOCK:
+        return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
+    reach = audio.N_FFT // 2 // audio.HOP  # frames of samples a frame sees either side
+    out = torch.empty(1, 1, audio.N_MELS, frames)
+    for first in range(0, frames, MEL_BLOCK):
+        last = min(first + MEL_BLOCK, frames)
+        skip = min(first, reach)  # frames analysed only to give the block's first its samples
+        segment = samples[(first - skip) * audio.HOP : (last - 1 + reach) * audio.HOP]
+        mel = audio.log_mel(torch.from_numpy(segment))
+        out[0, 0, :, first:last] = norm.encode(mel[:, skip : skip + last - first])
+    return out
 
 
 def _noise(shape: Sequence[int], seed: int, offset: int = 0) -> torch.Tensor:
