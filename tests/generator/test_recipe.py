@@ -93,12 +93,15 @@ def test_it_refuses_each_number_just_outside_the_recipes_limits_everywhere(
         assert not out.exists()
 
 
-def test_it_has_one_seed_range_from_the_page_to_the_engine(alice, tmp_path, db):
+def test_it_has_one_seed_range_from_the_page_to_the_engine(client, alice, tmp_path, db):
     from generator.engine import modes
     from generator.engine.errors import InvalidInput
 
     clip = make_clip(alice, tmp_path, real=False, seconds=1.5)
     assert MAX_SEED == 2**31 - 1
+    client.force_login(alice)
+    seed_box = client.get("/generate/").context["form"]["seed"]
+    assert f'max="{MAX_SEED}"' in str(seed_box)  # where the page's "New random seed" draws
     assert make_job(alice, clip, seed=MAX_SEED).seed == MAX_SEED
     assert not GenerateForm(alice, {"mode": "variation", "clip": str(clip.uid), "seconds": 2,
                                     "seed": MAX_SEED + 1}).is_valid()  # fmt: skip
