@@ -39,6 +39,12 @@ RecipeForm = type(
 
 
 class GenerateForm(RecipeForm):
+    """A generation request: the recipe's fields, the user's own clips, a model for the mode.
+
+    Omitted settings take the recipe's defaults (a fresh seed, strength 0.5),
+    so the page and the API accept the same requests.
+    """
+
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
