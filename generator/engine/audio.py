@@ -1,13 +1,18 @@
-"""The one audio front end: decode, mono, resample, normalise, log-mel, images, encode.
+"""The one audio front end: decode, channels, resample, normalise, log-mel, images, encode.
 
 Everything that turns bytes into model input (uploads, the CLI, workers,
 training, tests) goes through here, so training and inference always see the
 same spectrogram. No Django imports: this module runs in plain Python.
 
-Fixed parameters (documented in docs/architecture.md):
-    sample rate 22,050 Hz, mono; STFT n_fft 1024, hop 256, Hann window;
-    128 mel bands from 0 to 11,025 Hz (Slaney scale and norm, as librosa);
+Fixed parameters (``DEFAULT``, an ``AudioParams``; docs/engine.md says why):
+    44,100 Hz (full band; stereo kept where asked); STFT n_fft 2048, hop 512,
+    Hann window (86 frames a second, as the first release's 22,050/1024/256);
+    160 mel bands from 0 to 22,050 Hz (Slaney scale and norm, as librosa), so
+    40 bands lie below 1 kHz where 128 bands to 11,025 Hz had 38;
     log-mel = ln(max(mel power, 1e-5)).
+A trained checkpoint carries its own ``AudioParams`` (``FIRST_RELEASE`` for
+the networks trained at 22,050 Hz / 128 bands); every function that depends on
+them takes a ``params`` argument.
 """
 
 from __future__ import annotations
@@ -22,13 +27,94 @@ from typing import BinaryIO
 import numpy as np
 import soundfile as sf
 
-SAMPLE_RATE = 22_050
-N_FFT = 1024
-HOP = 256
-N_MELS = 128
-F_MIN = 0.0
-F_MAX = SAMPLE_RATE / 2
-LOG_FLOOR = 1e-5
+
+@dataclass(frozen=True)
+class AudioParams:
+    """Sample rate, STFT and mel layout of a spectrogram; checkpoints carry one in their config.
+
+    Frozen and hashable, so filterbanks and windows are cached per parameter set.
+    """
+
+    sample_rate: int = 44_100
+    n_fft: int = 2048
+    hop: int = 512
+    n_mels: int = 160
+    f_min: float = 0.0
+    f_max: float = 22_050.0
+    log_floor: float = 1e-5
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop
+
+    def to_dict(self) -> dict[str, int | float]:
+        return {
+            "sample_rate": self.sample_rate,
+            "n_fft": self.n_fft,
+            "hop": self.hop,
+            "n_mels": self.n_mels,
+            "f_min": self.f_min,
+            "f_max": self.f_max,
+            "log_floor": self.log_floor,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AudioParams:
+        """Check and build parameters read from a file; ValueError says what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("audio parameters must be a mapping")
+        try:
+            params = cls(
+                sample_rate=_whole(data["sample_rate"]),
+                n_fft=_whole(data["n_fft"]),
+                hop=_whole(data["hop"]),
+                n_mels=_whole(data["n_mels"]),
+                f_min=float(data.get("f_min", 0.0)),
+                f_max=float(data.get("f_max", _whole(data["sample_rate"]) / 2)),
+                log_floor=float(data.get("log_floor", 1e-5)),
+            )
+        except KeyError as exc:
+            raise ValueError(f"audio parameters lack {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"audio parameters are not numbers: {exc}") from None
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """Raise ValueError unless the STFT, the vocoder and the filterbank can use these."""
+        if not 8_000 <= self.sample_rate <= 192_000:
+            raise ValueError(f"sample rate {self.sample_rate} is outside 8,000..192,000 Hz")
+        if self.n_fft < 16 or self.hop < 1 or self.n_fft % self.hop:
+            raise ValueError(f"hop {self.hop} must divide n_fft {self.n_fft}")
+        if not 1 <= self.n_mels <= self.n_bins:
+            raise ValueError(f"{self.n_mels} mel bands do not fit {self.n_bins} FFT bins")
+        if not 0.0 <= self.f_min < self.f_max <= self.sample_rate / 2:
+            raise ValueError(f"mel range {self.f_min}..{self.f_max} Hz is not inside the band")
+        if not 0.0 < self.log_floor < 1.0:
+            raise ValueError(f"log floor {self.log_floor} must lie between 0 and 1")
+
+
+def _whole(value) -> int:
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
+DEFAULT = AudioParams()
+# What the first release used, and what its trained checkpoints were trained on.
+FIRST_RELEASE = AudioParams(sample_rate=22_050, n_fft=1024, hop=256, n_mels=128, f_max=11_025.0)
+
+SAMPLE_RATE = DEFAULT.sample_rate
+N_FFT = DEFAULT.n_fft
+HOP = DEFAULT.hop
+N_MELS = DEFAULT.n_mels
+F_MIN = DEFAULT.f_min
+F_MAX = DEFAULT.f_max
+LOG_FLOOR = DEFAULT.log_floor
 TARGET_RMS_DB = -20.0
 SILENCE_RMS = 1e-4
 # Decoding reads this many frames at a time, so a file that lies about its
@@ -135,12 +221,34 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples.mean(axis=0, dtype=np.float32) if samples.ndim == 2 else samples
 
 
+def to_stereo(samples: np.ndarray) -> np.ndarray:
+    """Keep a stereo image: float32[C, T] -> float32[2, T], or float32[T] when there is none.
+
+    Two channels stay as they are; more are folded into two (the first two as
+    left and right, the rest shared equally by both at -3 dB). A file whose
+    channels are the same (dual mono) has no image and comes back mono, so it
+    costs no more than mono to store and process.
+    """
+    if samples.ndim == 1 or samples.shape[0] == 1:
+        return to_mono(samples)
+    pair = samples[:2].astype(np.float32, copy=True)
+    if samples.shape[0] > 2:
+        pair += np.float32(math.sqrt(0.5)) * samples[2:].mean(axis=0, dtype=np.float32)
+    side = 0.5 * (pair[0] - pair[1])
+    if rms_db(side) < rms_db(pair) - 60.0:
+        return to_mono(pair)
+    return pair
+
+
 def resample(samples: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Resample mono float32[T] with soxr's high-quality filter."""
+    """Resample float32[T] or float32[C, T] with soxr's high-quality filter."""
     if orig_sr == target_sr:
         return samples.astype(np.float32, copy=False)
     import soxr
 
+    if samples.ndim == 2:  # soxr wants frames first
+        out = soxr.resample(np.ascontiguousarray(samples.T), orig_sr, target_sr, quality="HQ")
+        return np.ascontiguousarray(out.T, dtype=np.float32)
     return soxr.resample(samples, orig_sr, target_sr, quality="HQ").astype(np.float32)
 
 
@@ -163,14 +271,19 @@ def loudness_normalise(samples: np.ndarray, target_db: float = TARGET_RMS_DB) ->
     return (samples * gain).astype(np.float32)
 
 
-def prepare(decoded: Decoded) -> np.ndarray:
-    """Turn decoded audio into the analysis signal: mono, 22,050 Hz, normalised."""
-    return loudness_normalise(resample(to_mono(decoded.samples), decoded.sample_rate))
+def prepare(decoded: Decoded, stereo: bool = False) -> np.ndarray:
+    """Turn decoded audio into the analysis signal at SAMPLE_RATE, loudness-normalised.
+
+    Mono float32[T] by default; with ``stereo`` a file with a stereo image
+    gives float32[2, T] (see ``to_stereo``), anything else float32[T].
+    """
+    channels = to_stereo(decoded.samples) if stereo else to_mono(decoded.samples)
+    return loudness_normalise(resample(channels, decoded.sample_rate))
 
 
-def load(source: Source, max_seconds: float | None = None) -> np.ndarray:
-    """Decode and prepare in one step: float32[T] at SAMPLE_RATE."""
-    return prepare(decode(source, max_seconds=max_seconds))
+def load(source: Source, max_seconds: float | None = None, stereo: bool = False) -> np.ndarray:
+    """Decode and prepare in one step: float32[T] (or [2, T] with ``stereo``) at SAMPLE_RATE."""
+    return prepare(decode(source, max_seconds=max_seconds), stereo=stereo)
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -191,17 +304,16 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def mel_filterbank(n_mels: int = N_MELS) -> np.ndarray:
-    """float32[n_mels, N_FFT // 2 + 1], librosa's Slaney mel filters.
+def mel_filterbank(params: AudioParams = DEFAULT) -> np.ndarray:
+    """float32[n_mels, n_fft // 2 + 1], librosa's Slaney mel filters.
 
     Computed here rather than by librosa.filters.mel (same formula, same
     numbers; a test checks) because importing librosa costs over a second,
     which a worker's first job and the vocoder's cold start should not pay.
     """
-    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    mel_f = _mel_to_hz(
-        np.linspace(_hz_to_mel(np.array([F_MIN]))[0], _hz_to_mel(np.array([F_MAX]))[0], n_mels + 2)
-    )
+    fft_freqs = np.linspace(0, params.sample_rate / 2, params.n_bins)
+    edges = _hz_to_mel(np.array([params.f_min, params.f_max]))
+    mel_f = _mel_to_hz(np.linspace(edges[0], edges[1], params.n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = np.subtract.outer(mel_f, fft_freqs)
     lower = -ramps[:-2] / fdiff[:-1, None]
@@ -211,34 +323,49 @@ def mel_filterbank(n_mels: int = N_MELS) -> np.ndarray:
     return weights
 
 
-@lru_cache(maxsize=1)
-def _hann():
+def bands_below(hz: float, params: AudioParams = DEFAULT) -> int:
+    """How many mel bands are centred below ``hz``: the resolution a layout gives low notes."""
+    edges = _hz_to_mel(np.array([params.f_min, params.f_max]))
+    centres = _mel_to_hz(np.linspace(edges[0], edges[1], params.n_mels + 2))[1:-1]
+    return int(np.count_nonzero(centres < hz))
+
+
+@lru_cache(maxsize=4)
+def _hann(n_fft: int):
     import torch
 
-    return torch.hann_window(N_FFT)
+    return torch.hann_window(n_fft)
 
 
-def stft(audio):
-    """Complex STFT: Tensor[..., T] -> Tensor[..., N_FFT // 2 + 1, frames]."""
+def stft(audio, params: AudioParams = DEFAULT):
+    """Complex STFT: Tensor[..., T] -> Tensor[..., n_fft // 2 + 1, frames]."""
     import torch
 
     return torch.stft(
-        audio, N_FFT, HOP, window=_hann(), center=True, pad_mode="reflect", return_complex=True
+        audio,
+        params.n_fft,
+        params.hop,
+        window=_hann(params.n_fft),
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
     )
 
 
-def log_mel(audio):
-    """Log-mel power spectrogram: Tensor[..., T] (or ndarray) -> Tensor[..., N_MELS, frames]."""
+def log_mel(audio, params: AudioParams = DEFAULT):
+    """Log-mel power spectrogram: Tensor[..., T] (or ndarray) -> Tensor[..., n_mels, frames]."""
     import torch
 
     audio = torch.as_tensor(audio, dtype=torch.float32)
-    power = stft(audio).abs().square()
-    mel = torch.from_numpy(mel_filterbank()) @ power
-    return torch.log(mel.clamp_min(LOG_FLOOR))
+    power = stft(audio, params).abs().square()
+    mel = torch.from_numpy(mel_filterbank(params)) @ power
+    return torch.log(mel.clamp_min(params.log_floor))
 
 
 def waveform_peaks(samples: np.ndarray, points: int = 600) -> list[float]:
-    """Peak amplitude per column for drawing a waveform, scaled to 0..1."""
+    """Peak amplitude per column for drawing a waveform, scaled to 0..1 (channels share one)."""
+    if samples.ndim == 2:
+        samples = np.abs(samples).max(axis=0)
     if samples.size == 0:
         return []
     points = max(1, min(points, samples.size))
@@ -261,7 +388,7 @@ _RAMP = np.array(
 
 
 def spectrogram_png(log_mel_spec: np.ndarray, width: int = 1200, height: int = 256) -> bytes:
-    """Render float[N_MELS, frames] as a PNG, low frequencies at the bottom, 80 dB range."""
+    """Render float[n_mels, frames] as a PNG, low frequencies at the bottom, 80 dB range."""
     from PIL import Image
 
     spec = np.asarray(log_mel_spec, dtype=np.float32)
@@ -282,13 +409,15 @@ def spectrogram_png(log_mel_spec: np.ndarray, width: int = 1200, height: int = 2
 
 
 def encode(samples: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """Encode mono float32[T] as wav, flac, ogg (Vorbis) or mp3."""
+    """Encode float32[T] (mono) or float32[C, T] as wav, flac, ogg (Vorbis) or mp3."""
     try:
         container, subtype, _ = ENCODINGS[fmt]
     except KeyError:
         raise AudioError(f"Unknown format {fmt!r}; choose one of {', '.join(ENCODINGS)}.") from None
     buffer = io.BytesIO()
     clipped = np.clip(samples, -1.0, 1.0).astype(np.float32)
+    if clipped.ndim == 2:  # libsndfile wants frames first
+        clipped = np.ascontiguousarray(clipped.T)
     sf.write(buffer, clipped, sample_rate, format=container, subtype=subtype)
     return buffer.getvalue()
 

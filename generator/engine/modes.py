@@ -3,9 +3,11 @@
 Every mode, training-free (variation, style, here) or trained (remix, continue,
 interpolate, dream, registered by generator.engine.nets users), is a ``Mode`` whose
 ``run(clips, params, model=, progress=, cancelled=)`` returns mono float32
-audio. Callers go through ``generate``, which validates the request with
-typed errors meant for the user, and fixes the output's length and loudness,
-so the CLI, the worker and the tests treat all modes alike.
+audio at 44,100 Hz from mono clips (the mid of stereo ones; ``generate`` gives
+the result its source's stereo image). Callers go through ``generate``, which
+validates the request with typed errors meant for the user, and fixes the
+output's length and loudness, so the CLI, the worker and the tests treat all
+modes alike.
 
 No Django imports: this runs in the CLI, the worker and plain scripts.
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import audio, texture, vocoder
+from . import audio, stereo, texture, vocoder
 from .catalog import MODE_INFO, ModeInfo
 from .errors import Cancelled as CancelledError
 from .errors import EngineError, InvalidInput, UnknownMode
@@ -97,7 +99,12 @@ def generate(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> np.ndarray:
-    """Validate, run a mode, and return float32[round(seconds * SAMPLE_RATE)], loudness-normalised.
+    """Validate, run a mode, and return its audio at SAMPLE_RATE, loudness-normalised.
+
+    Clips are float32[T] (mono) or float32[2, T] (stereo) at SAMPLE_RATE. The
+    mode works on their mid; the result is float32[round(seconds * SAMPLE_RATE)],
+    or float32[2, that] with the stereo image of its source (generator.engine.stereo)
+    when a clip is stereo and the mode can follow it.
 
     Raises UnknownMode, InvalidInput (message for the user), Cancelled, or
     EngineError when a mode produces something unusable.
@@ -113,8 +120,9 @@ def generate(
     if stop():
         raise CancelledError("Cancelled before it started.")
     report("starting", 0.0)
+    sources = [np.ascontiguousarray(c, dtype=np.float32) for c in clips]
     out = found.run(
-        [np.ascontiguousarray(c, dtype=np.float32) for c in clips],
+        [np.ascontiguousarray(audio.to_mono(c)) for c in sources],  # modes make the mid
         params,
         model=model,
         progress=report,
@@ -125,6 +133,7 @@ def generate(
         raise EngineError(f"Mode {mode!r} produced non-finite samples.")
     if out.size != length:
         out = np.pad(out[:length], (0, max(0, length - out.size)))
+    out = stereo.restore(mode, sources, out, float(params.strength))
     report("done", 1.0)
     return audio.loudness_normalise(out)
 
@@ -150,16 +159,16 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
     for number, clip in enumerate(clips, start=1):
         which = "The clip" if len(clips) == 1 else f"Clip {number}"
         samples = np.asarray(clip)
-        if samples.ndim != 1 or samples.dtype.kind != "f":
-            raise InvalidInput(f"{which} is not mono audio.")
-        if samples.size < MIN_CLIP_SECONDS * audio.SAMPLE_RATE:
+        if not (samples.ndim == 1 or stereo.is_stereo(samples)) or samples.dtype.kind != "f":
+            raise InvalidInput(f"{which} is neither mono nor stereo audio.")
+        if samples.shape[-1] < MIN_CLIP_SECONDS * audio.SAMPLE_RATE:
             raise InvalidInput(
-                f"{which} is too short ({samples.size / audio.SAMPLE_RATE:.2f} s); "
+                f"{which} is too short ({samples.shape[-1] / audio.SAMPLE_RATE:.2f} s); "
                 f"it needs at least {MIN_CLIP_SECONDS:g} s to be analysed."
             )
         if not np.all(np.isfinite(samples)):
             raise InvalidInput(f"{which} holds corrupt samples.")
-        if audio.is_silent(samples):
+        if audio.is_silent(audio.to_mono(samples)):  # the modes hear the mid
             raise InvalidInput(f"{which} is silent; there is nothing to work from.")
 
 

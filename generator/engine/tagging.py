@@ -5,7 +5,9 @@ trained on, with probabilities); ``embed(audio)`` is the tagger's
 penultimate-layer embedding, which "more like this" compares with cosine
 similarity and the evaluation uses for Fréchet and kernel distances.
 A clip is cut into 128-frame (1.5 s) windows, tagged in one batch, and the
-window probabilities / embeddings are averaged. No Django imports.
+window probabilities / embeddings are averaged. Audio comes at
+audio.SAMPLE_RATE (mono or stereo); its mel is computed at the checkpoint's
+own audio parameters, after resampling to its rate. No Django imports.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def resolve(model: Any = None) -> checkpoints.Checkpoint:
 def windows(
     samples: np.ndarray, ckpt: checkpoints.Checkpoint, max_windows: int = 256
 ) -> torch.Tensor:
-    """Audio float32[T] -> normalised log-mel windows Tensor[N, 1, 128, window].
+    """Audio float32[T] or [2, T] -> normalised log-mel windows Tensor[N, 1, n_mels, window].
 
     Non-overlapping windows cover the clip (the last one ends at the clip's
     end); a clip shorter than a window is looped. Very long audio is sampled
@@ -42,12 +44,14 @@ def windows(
     extra = ckpt.extra
     width = int(extra.get("window", 128))
     norm = MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
-    samples = np.asarray(samples, dtype=np.float32)
+    samples = audio.to_mono(np.asarray(samples, dtype=np.float32))
     if samples.size == 0:
         from generator.engine.errors import InvalidInput
 
         raise InvalidInput("Nothing to tag: the audio is empty.")
-    mel = audio.log_mel(torch.from_numpy(samples))
+    params = ckpt.audio_params
+    samples = audio.resample(samples, audio.SAMPLE_RATE, params.sample_rate)
+    mel = audio.log_mel(torch.from_numpy(samples), params)
     if mel.shape[-1] < width:
         mel = mel.repeat(1, math.ceil(width / mel.shape[-1]))[:, :width]
     count = math.ceil(mel.shape[-1] / width)

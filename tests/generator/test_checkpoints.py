@@ -23,7 +23,7 @@ def test_it_round_trips_weights_and_config(tmp_path):
         assert torch.equal(a, b), k
     config = json.loads((tmp_path / "u" / "config.json").read_text())
     assert config["format_version"] == checkpoints.FORMAT_VERSION
-    assert config["arch"] == "unet" and config["audio"]["sample_rate"] == 22_050
+    assert config["arch"] == "unet" and config["audio"]["sample_rate"] == 44_100
     assert config["sha256"] == checkpoints.sha256_file(tmp_path / "u" / "model.safetensors")
     assert not again.model.training
 
