@@ -47,6 +47,11 @@ def test_it_reports_the_real_vs_real_floor_and_chance(scores):
 def test_it_measures_the_vocoder_round_trip(reference):
     good = evaluation.vocoder_metrics(reference[0])
     assert 0 < good["spectral_convergence"] < 1 and good["log_spectral_distance_db"] > 0
+    assert (
+        0
+        < good["multi_resolution_stft"]
+        < evaluation.vocoder_metrics(reference[1])["multi_resolution_stft"] + 10
+    )  # finite and positive for real music
 
 
 def test_it_flags_copies_of_training_windows(reference):
