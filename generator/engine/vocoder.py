@@ -288,8 +288,11 @@ def warm_up() -> float:
     """
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(0)
-    noise = torch.randn(1, audio.SAMPLE_RATE, generator=generator) * 0.1
-    log_mel_to_audio(audio.log_mel(noise), noise.shape[-1], generator=generator)
+    # The engine's parameters, and the first release's, which the shipped networks still use.
+    for params in (audio.DEFAULT, audio.FIRST_RELEASE):
+        noise = torch.randn(1, params.sample_rate, generator=generator) * 0.1
+        mel = audio.log_mel(noise, params)
+        log_mel_to_audio(mel, noise.shape[-1], generator=generator, params=params)
     elapsed = time.perf_counter() - start
     log.info("vocoder warmed up in %.2f s", elapsed)
     return elapsed
