@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 AUDIO = REPO.parent / "shared" / "data" / "audio"
 DEFAULT_CLIP = AUDIO / "brahms_hungarian_dance_5.ogg"
 DEFAULT_CLIP2 = AUDIO / "macleod_vibe_ace.ogg"
+# A 44.1 kHz stereo recording: the "variation stereo" case measures the cost of keeping the image.
+STEREO_CLIP = AUDIO / "macleod_vibe_ace_44k_stereo.ogg"
 
 
 def _fit(samples, seconds: float):
@@ -111,7 +113,10 @@ def _case(name: str, seconds: float, clip: str, clip2: str, repeats: int) -> dic
         result["spectral_convergence"] = round(vocoder.spectral_convergence(out, reference), 4)
         result["mrstft"] = round(vocoder.multi_resolution_stft_distance(out, signal), 4)
     else:
-        clips = [source] if name == "variation" else [source, audio.load(clip2)]
+        if name == "variation stereo":
+            name, clips = "variation", [audio.load(STEREO_CLIP, stereo=True)]
+        else:
+            clips = [source] if name == "variation" else [source, audio.load(clip2)]
         params = modes.Params(seconds=seconds, seed=7, strength=0.5)
         cold_start = time.perf_counter()
         if seconds <= 10:
@@ -319,6 +324,7 @@ def main() -> None:
     lengths = [10.0] if args.quick else [10.0, 60.0]
     plan = [("librosa", 10.0, 3), *((("vocoder", s, 5 if s <= 10 else 3)) for s in lengths)]
     plan += [(mode, s, 3 if s <= 10 else 1) for mode in ("variation", "style") for s in lengths]
+    plan += [("variation stereo", lengths[-1], 1)]
     rows = []
     for name, seconds, repeats in plan:
         row = _run_child(name, seconds, args, repeats)
