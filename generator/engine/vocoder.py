@@ -259,8 +259,8 @@ def multi_resolution_stft_distance(
     """Multi-resolution STFT distance between two waveforms (lower is better; 0 is identical).
 
     The mean over three window lengths of spectral convergence plus the mean
-    absolute log-magnitude difference (the multi-resolution STFT loss of
-    Yamamoto et al. 2020). Phase that is wrong for its neighbours shows up at
+    absolute log-magnitude difference over an 80 dB range (the multi-resolution
+    STFT loss of Yamamoto et al. 2020). Phase that is wrong for its neighbours shows up at
     the resolutions the vocoder did not fit, which single-resolution
     convergence and embedding metrics cannot hear. Tensor[T], Tensor[T].
     """
@@ -276,7 +276,10 @@ def multi_resolution_stft_distance(
         )
         mag_x, mag_y = stft(x, layout).abs(), stft(y, layout).abs()
         convergence = (mag_x - mag_y).norm() / mag_y.norm().clamp_min(_EPS)
-        log_distance = (mag_x.clamp_min(1e-5).log() - mag_y.clamp_min(1e-5).log()).abs().mean()
+        # Levels more than 80 dB below the reference's loudest bin count as equal (silence,
+        # an empty band above a low-rate source's Nyquist), as in the spectrogram images.
+        floor = float(mag_y.max()) * 1e-4 + _EPS
+        log_distance = (mag_x.clamp_min(floor).log() - mag_y.clamp_min(floor).log()).abs().mean()
         total += float(convergence + log_distance)
     return total / len(MRSTFT_SECONDS)
 
