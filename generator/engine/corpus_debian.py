@@ -88,15 +88,20 @@ PACKAGES: dict[str, Package] = {
             (f"{_G}/ufoai/base/music/*",),
             "orchestral",
             archives=(f"{_G}/ufoai/base/0music.pk3",),
-            styles=(("*ambient*", "ambient"), ("*amb*", "ambient")),
-            why="UFO: Alien Invasion's cinematic score; files named ambient are ambient",
+            why="UFO: Alien Invasion's cinematic score",
         ),
         Package(
             "0ad-data",
             (f"{_G}/0ad/mods/public/audio/music/*",),
             "orchestral",
             archives=(f"{_G}/0ad/mods/public/public.zip",),
-            why="0 A.D.'s score (Omri Lahav): orchestra with period instruments per civilisation",
+            styles=(
+                ("*/0_8bit*", "chiptune"),
+                *((f"*/{t}*", "folk_world") for t in ("taiko", "celtic", "tavern", "whistler")),
+                *((f"*/{t}*", "folk_world") for t in ("highland", "eastern", "karmic", "beyond")),
+            ),
+            why="0 A.D.'s score (Omri Lahav): orchestra with period instruments; titles naming "
+            "a folk tradition (Taiko, Celtic, Tavern...) are folk/world, the 8-bit bonus chiptune",
         ),
         Package(
             "wesnoth-1.16-music",
@@ -109,14 +114,18 @@ PACKAGES: dict[str, Package] = {
             "naev-data",
             ("usr/share/naev/dat/snd/music/*",),
             "electronic",
-            styles=(("ambient*", "ambient"), ("*ambi*", "ambient"), ("void*", "ambient")),
+            styles=(
+                ("*/ambient*", "ambient"),
+                ("*/ambiphonic*", "ambient"),
+                ("*/void_sensor*", "ambient"),
+            ),
             why="Naev's space-trading score: synthesiser music; files named ambient are ambient",
         ),
         Package(
             "supertux-data",
             (f"{_G}/supertux2/music/*",),
             "electronic",
-            styles=(("*chip*", "chiptune"), ("*retro*", "chiptune")),
+            styles=(("*/retro/*", "chiptune"), ("*/chipdisko*", "chiptune")),
             why="SuperTux's platformer tunes (synthesised); the retro folder is chiptune",
         ),
         Package(
@@ -128,9 +137,13 @@ PACKAGES: dict[str, Package] = {
         Package(
             "hedgewars-data",
             (f"{_G}/hedgewars/Data/Music/*",),
-            "folk_world",
-            styles=(("*main*", "orchestral"), ("*snow*", "orchestral"), ("*sheep*", "rock_pop")),
-            why="Hedgewars' map themes: folk and world styles (oriental, pirate, jungle...)",
+            "orchestral",
+            styles=(
+                *((f"*/{t}*", "folk_world") for t in ("oriental", "pirate", "desert", "jungle")),
+                *((f"*/{t}*", "rock_pop") for t in ("rock", "city", "freeway", "sdmusic")),
+            ),
+            why="Hedgewars' map themes: light orchestral; oriental, pirate, desert and jungle "
+            "themes folk/world, rock, city and freeway themes rock/pop",
         ),
         Package(
             "nexuiz-music",
@@ -150,11 +163,7 @@ PACKAGES: dict[str, Package] = {
             "supertuxkart-data",
             (f"{_G}/supertuxkart/data/music/*",),
             "rock_pop",
-            styles=(
-                ("celtic*", "folk_world"),
-                ("egypt*", "folk_world"),
-                ("hacienda*", "folk_world"),
-            ),
+            styles=tuple((f"*/{t}*", "folk_world") for t in ("celtic", "egypt", "hacienda")),
             why="SuperTuxKart's race tracks: pop, rock and electronic songs; named world themes",
         ),
         Package(
