@@ -91,7 +91,7 @@ Progress = Callable[[str, float], None]
 
 _VARIANT = re.compile(
     r"[-_ .]*(fast|slow|loop|looped|intro|outro|short|long|remix|remake|enhanced|alt|edit|"
-    r"full|part|v\d+)$"
+    r"full|part|old|new|v\d+)$"
 )
 
 

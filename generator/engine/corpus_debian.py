@@ -57,14 +57,14 @@ class Package:
     music: tuple[str, ...]  # globs on installed paths, without the leading "/"
     style: str
     archives: tuple[str, ...] = ()  # zip archives whose members are matched by ``music``
-    styles: tuple[tuple[str, str], ...] = ()  # (glob on the file name, style), first wins
+    styles: tuple[tuple[str, str], ...] = ()  # (glob on the lower-case path, style), first wins
     licence: str = ""  # what a copyright file that is not DEP-5 states for the music
     why: str = ""  # how the style was assigned
 
     def style_of(self, path: str) -> str:
         """The style label of one file: the first matching override, else the package's."""
-        name = PurePosixPath(path).name.lower()
-        return next((s for glob, s in self.styles if fnmatchcase(name, glob)), self.style)
+        path = path.lower()
+        return next((s for glob, s in self.styles if fnmatchcase(path, glob)), self.style)
 
     def is_music(self, overlay: str) -> bool:
         return any(fnmatchcase(overlay, g) for g in self.music)

@@ -47,7 +47,7 @@ FAKE = Package(
     ("usr/share/games/fake/music/*",),
     "orchestral",
     archives=("usr/share/games/fake/music.pk3",),
-    styles=(("battle*", "rock_pop"),),
+    styles=(("*/battle*", "rock_pop"),),
     why="a test package",
 )
 TABLE = {FAKE.name: FAKE, "fake-missing": Package("fake-missing", ("x/*",), "ambient")}
