@@ -44,6 +44,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
 from generator.engine import corpus_audio, corpus_debian, corpus_renders
 from generator.engine.corpus_debian import FAMILIES, FAMILY_NAMES, CorpusError, Package
@@ -400,10 +401,9 @@ def _analyse(
         found = cache.probe(out / p.path)
         if progress and i % 10 == 0:
             progress("decoding", i / max(len(pieces), 1))
-        family = p.licence_family or corpus_debian.family_of(p.licence)
         if "error" in found:
             log.warning("%s: does not decode, skipped (%s)", p.path, found["error"])
-            rows.append(replace(p, licence_family=family, status="corrupt", note=found["error"]))
+            rows.append(replace(p, status="corrupt", note=found["error"]))
             continue
         row = replace(
             p,
@@ -411,7 +411,6 @@ def _analyse(
             sample_rate=found["sample_rate"],
             channels=found["channels"],
             sha256=found["sha256"],
-            licence_family=family,
         )
         if p.source == "debian" and row.seconds < MIN_SECONDS:
             row = replace(
@@ -534,16 +533,25 @@ def build(
         pieces += _package_pieces(table[name], root, out, limit)
     if "renders" in sources and render_sets:
         pieces += _renders(out, cache, render_sets, limit, max_seconds, seed, progress)
-    rows = _analyse(pieces, out, cache, progress)
-    allowed = [r for r in rows if r.licence_family in families]
-    if rows and not any(r.status == "ok" for r in allowed):
-        present = hours_by([r for r in rows if r.status == "ok"], lambda p: p.licence_family)
+    pieces = [
+        replace(p, licence_family=p.licence_family or corpus_debian.family_of(p.licence))
+        for p in pieces
+    ]
+    # Filter before decoding: a file left out costs nothing but a header read.
+    allowed = [p for p in pieces if p.licence_family in families]
+    excluded = [
+        replace(p, seconds=_header_seconds(out / p.path))
+        for p in pieces
+        if p.licence_family not in families
+    ]
+    rows = _analyse(allowed, out, cache, progress)
+    if licences is not None and pieces and not any(r.status == "ok" for r in rows):
+        present = hours_by(excluded, lambda p: p.licence_family)
         raise CorpusError(
             f"No file's licence is in {', '.join(families)}: the corpus would be empty. "
             f"Families present (hours): {present or 'none'}. The previous manifest is unchanged."
         )
-    excluded = [r for r in rows if r.licence_family not in families and r.status == "ok"]
-    rows = _split(_dedupe(allowed, cache))
+    rows = _split(_dedupe(rows, cache))
     _write_manifest(out, rows)
     meta = {
         "format_version": FORMAT_VERSION,
@@ -560,6 +568,13 @@ def build(
     _atomic_write(out / META, json.dumps(meta, indent=2) + "\n")
     log.info("corpus of %d files (%.1f h) in %s", len(rows), meta["summary"]["hours"], out)
     return rows
+
+
+def _header_seconds(path: Path) -> float:
+    try:
+        return float(sf.info(str(path)).duration)
+    except (sf.LibsndfileError, RuntimeError):
+        return 0.0
 
 
 def _package_version(root: Path) -> str:

@@ -33,7 +33,7 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -567,8 +567,3 @@ def copyright_of(pkg: Package, root: Path) -> CopyrightFile:
     if not path.is_file():
         raise CorpusError(f"{pkg.name} has no copyright file at {path}; fetch it again.")
     return CopyrightFile(path.read_text(errors="replace"), pkg.licence)
-
-
-def describe(names: Iterable[str]) -> list[str]:
-    """One line per package: its style and how it was assigned (for the docs)."""
-    return [f"{n}: {PACKAGES[n].style} ({PACKAGES[n].why})" for n in names]

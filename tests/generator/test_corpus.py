@@ -138,10 +138,14 @@ def test_it_resumes_without_decoding_finished_files(fake, tmp_path, monkeypatch)
     assert build_fake(out) == first
 
 
-def test_it_filters_by_licence_family(fake, tmp_path):
+def test_it_filters_by_licence_family(fake, tmp_path, monkeypatch):
     out = tmp_path / "c"
     shutil.copytree(fake[0], out)
+    decoded = []
+    probe = corpus_audio.probe
+    monkeypatch.setattr(corpus_audio, "probe", lambda path: decoded.append(path) or probe(path))
     rows = build_fake(out, licences=corpus_debian.parse_families("pd,cc0,cc-by,bsd"))
+    assert sorted(p.name for p in decoded) == ["calm.ogg", "fields.ogg"]  # others: never decoded
     assert {r.piece: r.licence_family for r in rows if r.status == "ok"} == {
         "fake-music/calm": "cc-by",
         "fake-music/fields": "pd",
