@@ -46,6 +46,9 @@ SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
 )
 SETS = ("chorales", "folk", "piano", "choir")
+# Pieces per set when no limit is given: every chorale and piano work, a
+# seeded choice of the 1,059 fiddle tunes and of the 1,318 Palestrina movements.
+CAPS = {"chorales": None, "folk": 160, "piano": None, "choir": 40}
 
 # General MIDI programs (0-based) per instrument family, for the chorales.
 GM_FAMILIES: dict[str, tuple[int, ...]] = {
@@ -310,7 +313,7 @@ def render(
     paths = _paths(kind)
     # A seeded choice spreads a limited set over the whole collection.
     paths.sort(key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest())
-    paths = paths[: limit or None]
+    paths = paths[: limit or CAPS[kind]]
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(paths):
             stem = Path(path).stem
