@@ -218,6 +218,8 @@ def _write_midi(score: Any, path: Path, drum_track: int | None) -> None:
         for event in mf.tracks[drum_track + 1].events:
             if getattr(event, "channel", None) is not None:
                 event.channel = 10
+    for track in mf.tracks:
+        _all_notes_off(track)
     mf.open(str(path), "wb")
     try:
         mf.write()
@@ -225,14 +227,37 @@ def _write_midi(score: Any, path: Path, drum_track: int | None) -> None:
         mf.close()
 
 
-def _synth(mid: Path, sf2: Path, workdir: Path) -> np.ndarray:
+def _all_notes_off(track: Any) -> None:
+    """End the track with "all notes off" and "all sound off" on each channel it plays.
+
+    FluidSynth renders until every voice is silent; a note music21 leaves
+    hanging (a grace note: its note-off lands before its note-on)
+    on a sustaining instrument would otherwise render for ever.
+    """
+    from music21 import midi
+
+    channels = sorted(
+        {e.channel for e in track.events if getattr(e, "isNoteOn", None) and e.isNoteOn()}
+    )
+    extra: list[Any] = []
+    for channel in channels:
+        for controller in (123, 120):
+            event = midi.MidiEvent(
+                track=track, type=midi.ChannelVoiceMessages.CONTROLLER_CHANGE, channel=channel
+            )
+            event.parameter1, event.parameter2 = controller, 0
+            extra += [event, midi.DeltaTime(track=track, time=0)]
+    track.events[-1:-1] = extra  # before END_OF_TRACK
+
+
+def _synth(mid: Path, sf2: Path, workdir: Path, timeout: float = 120) -> np.ndarray:
     wav = workdir / "render.wav"
     subprocess.run(
         ["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SAMPLE_RATE), "-F", str(wav)]
         + [str(sf2), str(mid)],
         check=True,
         capture_output=True,
-        timeout=300,
+        timeout=timeout,
     )
     samples, _ = sf.read(str(wav), dtype="float32", always_2d=True)
     return samples

@@ -363,3 +363,21 @@ def test_it_renders_folk_tunes_over_drums_on_channel_10(tmp_path):
     mf.close()
     channels = {e.channel for t in mf.tracks[1:] for e in t.events if e.isNoteOn()}
     assert 10 in channels and len(channels) == 2
+
+
+@pytest.mark.skipif(corpus_renders.available() != "", reason="needs fluidsynth and music21")
+def test_it_renders_a_grace_note_on_a_sustaining_instrument_to_its_end(tmp_path):
+    # A grace note's note-off lands before its note-on; FluidSynth then held the
+    # accordion's note and rendered until killed.
+    from music21 import instrument, note, stream, tempo
+
+    part = stream.Part()
+    accordion = instrument.Instrument()
+    accordion.midiProgram = corpus_renders.FOLK_LEADS["accordion"]
+    part.insert(0, accordion)
+    part.insert(0, tempo.MetronomeMark(number=120))
+    part.append([note.Note("A4"), note.Note("B4").getGrace(), note.Note("A4")])
+    mid = tmp_path / "grace.mid"
+    corpus_renders._write_midi(stream.Score([part]), mid, None)
+    samples = corpus_renders._synth(mid, corpus_renders.soundfont(), tmp_path, timeout=30)
+    assert samples.shape[1] == 2 and len(samples) < 10 * corpus_audio.SAMPLE_RATE
