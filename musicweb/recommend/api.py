@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from musicweb.gallery.models import Track
 from musicweb.gallery.serializers import TrackSerializer
@@ -116,7 +117,7 @@ class HistoryView(ApiMixin, generics.GenericAPIView):
     def get(self, request):
         return Response(HistorySerializer({"results": history(request.user)}).data)
 
-    @extend_schema(responses=DeletedSerializer)
+    @extend_schema(operation_id="me_history_clear", responses={200: DeletedSerializer})
     def delete(self, request):
         return Response({"deleted": forget(request.user)})
 
@@ -127,6 +128,14 @@ class HistoryItemView(ApiMixin, generics.GenericAPIView):
     serializer_class = DeletedSerializer
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        operation_id="me_history_item_destroy",
+        responses={200: DeletedSerializer},
+        parameters=[
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(HISTORY_KINDS)),
+            OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The item's id."),
+        ],
+    )
     def delete(self, request, kind: str, pk: int):
         if kind not in HISTORY_KINDS or not forget(request.user, kind, pk):
             raise Http404
@@ -149,18 +158,22 @@ class SkipView(ApiMixin, generics.GenericAPIView):
         )
 
 
-class StylesView(ApiMixin, generics.GenericAPIView):
-    """The styles you like (where For you starts before you have rated anything)."""
+class StylesView(ApiMixin, APIView):
+    """The styles you like (where For you starts before you have rated anything).
 
-    serializer_class = StylesSerializer
+    A plain APIView: a generic view's OPTIONS would look for an object to PUT to.
+    """
+
     permission_classes = [IsAuthenticated]
 
     def _answer(self, styles):
         return Response({"styles": list(styles), "choices": list(data.style_choices())})
 
+    @extend_schema(responses=StylesSerializer)
     def get(self, request):
         return self._answer(request.user.style_picks.values_list("style", flat=True))
 
+    @extend_schema(request=StylesSerializer, responses=StylesSerializer)
     def put(self, request):
         given = StylesSerializer(data=request.data)
         given.is_valid(raise_exception=True)
