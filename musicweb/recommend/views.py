@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -39,7 +41,10 @@ def choose_styles(request):
 def radio(request):
     """A radio from ?track=<uid> or ?style=<tag>: the first tracks; radio.js fetches more."""
     uid, style = request.GET.get("track", ""), request.GET.get("style", "").strip().lower()
-    track = get_track_for_user(request.user, uid) if uid else None
+    try:
+        track = get_track_for_user(request.user, uuid.UUID(uid)) if uid else None
+    except ValueError:
+        raise Http404("No such track.") from None
     if bool(track) == bool(style):
         raise Http404("Start a radio from a track or a style.")
     picks = data.radio(request.user, track=track, style=style)
