@@ -6,6 +6,7 @@ always the requesting user's, so another person's ids find nothing (404).
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -70,8 +71,14 @@ class RecommendationsView(ApiMixin, generics.GenericAPIView):
             limit = min(max(int(request.query_params.get("limit", 20)), 1), 50)
         except ValueError:
             limit = 20
-        picks = data.recommendations(request.user, limit=limit)
-        return Response({"results": picks_data(picks, seed_uids(picks))})
+        picks = data.live_picks(request.user, limit=limit)
+        key = "recommend:api:" + data.picks_key(request.user, picks)
+        results = cache.get(key)
+        if results is None:
+            rows = data.rows(picks, request.user)
+            results = picks_data(rows, seed_uids(rows))
+            cache.set(key, results, data.PICKS_SECONDS)
+        return Response({"results": results})
 
 
 class RadioView(ApiMixin, generics.GenericAPIView):

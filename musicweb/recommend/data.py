@@ -13,6 +13,7 @@ ago is never shown, whatever the catalog still holds.
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 import uuid
 
@@ -122,28 +123,62 @@ def _rows(picks: list[ranking.Pick], user, limit: int) -> list[tuple[Track, rank
     return [(by_id[p.track_id], p.reason) for p in picks if p.track_id in by_id][:limit]
 
 
-def recommendations(user, limit: int = 20) -> list[tuple[Track, ranking.Reason]]:
-    """The user's For you list: (track, reason), best first."""
+def live_picks(user, limit: int = 20) -> list[ranking.Pick]:
+    """The user's For you picks, best first, that are still public right now."""
     key = f"recommend:picks:{user.pk}:{_token(user_token_key(user.pk))}:{limit}"
     picks = cache.get(key)
     if picks is None:
         # A few spare picks, in case some were hidden since the catalog was built.
         picks = ranking.rank(catalog(), taste_for(user), limit=limit + 10)
         cache.set(key, picks, PICKS_SECONDS)
-    return _rows(picks, user, limit)
+    public = set(
+        Track.objects.published()
+        .filter(pk__in=[p.track_id for p in picks])
+        .exclude(owner=user)
+        .values_list("pk", flat=True)
+    )
+    return [p for p in picks if p.track_id in public][:limit]
+
+
+def picks_key(user, picks: list[ranking.Pick]) -> str:
+    """A cache key for anything made from these picks: it changes with the user's history,
+    any track's change, and the picks themselves."""
+    ids = hashlib.sha256(",".join(str(p.track_id) for p in picks).encode()).hexdigest()[:24]
+    return f"{user.pk}:{_token(user_token_key(user.pk))}:{_token(CATALOG_KEY)}:{ids}"
+
+
+def rows(picks: list[ranking.Pick], user) -> list[tuple[Track, ranking.Reason]]:
+    return _rows(picks, user, len(picks))
+
+
+def recommendations(user, limit: int = 20) -> list[tuple[Track, ranking.Reason]]:
+    """The user's For you list: (track, reason), best first."""
+    return rows(live_picks(user, limit), user)
 
 
 def radio(
     user, *, track: Track | None = None, style: str = "", exclude=(), limit: int = 10
 ) -> list[tuple[Track, ranking.Reason]]:
     """The next tracks for a radio started from track or style; the listener's skips left out."""
-    taste = taste_for(user) if user.is_authenticated else ranking.Taste()
+    shelf = catalog()
+    taste, lean = ranking.Taste(), None
+    if user.is_authenticated:
+        taste = ranking.Taste(
+            skips=frozenset(Skip.objects.filter(user=user).values_list("track_id", flat=True))
+        )
+        # The taste's lean is the costly part; it changes only with the history or catalog.
+        key = f"recommend:lean:{user.pk}:{_token(user_token_key(user.pk))}:{_token(CATALOG_KEY)}"
+        lean = cache.get(key)
+        if lean is None or len(lean) != len(shelf):
+            lean = ranking.taste_lean(shelf, taste_for(user))
+            cache.set(key, lean, PICKS_SECONDS)
     picks = ranking.radio(
-        catalog(),
+        shelf,
         track_id=track.pk if track else None,
         style=style,
         taste=taste,
         limit=limit + 10,
         exclude=exclude,
+        lean=lean,
     )
     return _rows(picks, user, limit)

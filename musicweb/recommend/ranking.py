@@ -365,6 +365,13 @@ def _explain(
     return reasons
 
 
+def taste_lean(catalog: Catalog, taste: Taste) -> np.ndarray:
+    """How much the listener's taste favours each track: float32[N], 0 where For you would
+    never offer it (their own, rated, heard), since radio still may play those."""
+    mine = _score(catalog, taste, Blend()).score
+    return np.where(np.isfinite(mine), mine, 0.0).astype(np.float32)
+
+
 def radio(
     catalog: Catalog,
     *,
@@ -373,8 +380,11 @@ def radio(
     taste: Taste = Taste(),  # noqa: B008 (frozen)
     limit: int = 10,
     exclude: Iterable[int] = (),
+    lean: np.ndarray | None = None,
 ) -> list[Pick]:
     """Tracks to play next after track_id (or in a style): its neighbours, none skipped.
+
+    lean float32[N] is taste_lean() for this listener, if already at hand.
 
     The listener's own taste leans the order a little; their skips and whatever the
     player already queued (exclude) are never offered.
@@ -409,11 +419,10 @@ def radio(
             if style
             else Reason("popular", "popular in the gallery")
         )
-    if not taste.is_empty:
-        # The listener's taste leans the order; what For you would never offer (their
-        # own, rated, heard) still may play on radio, at no lean.
-        mine = _score(catalog, taste, Blend()).score
-        score = score + 0.3 * np.where(np.isfinite(mine), mine, 0.0)
+    if lean is None and not taste.is_empty:
+        lean = taste_lean(catalog, taste)
+    if lean is not None:
+        score = score + 0.3 * lean
     score = np.where(allowed, score, -np.inf)
     top = _top(score, limit)
     return [Pick(int(catalog.ids[j]), float(score[j]), reason) for j in top]

@@ -6,8 +6,10 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from musicweb.gallery.views import get_track_for_user
@@ -18,12 +20,24 @@ from musicweb.recommend.models import HISTORY_KINDS, SKIP_SECONDS, forget, set_s
 @login_required
 @require_GET
 def for_you(request):
-    picks = data.recommendations(request.user)
+    """The picks' cards are rendered once per set of live picks (a page has about 120 links)."""
+    picks = data.live_picks(request.user)
+    key = "recommend:for-you-html:" + data.picks_key(request.user, picks)
+    cards = cache.get(key)
+    if cards is None:
+        rows = data.rows(picks, request.user)
+        cards = render_to_string("recommend/_picks.html", {"picks": rows}, request)
+        cache.set(key, cards, data.PICKS_SECONDS)
     styles = list(request.user.style_picks.values_list("style", flat=True))
     return render(
         request,
         "recommend/for_you.html",
-        {"picks": picks, "styles": styles, "choices": data.style_choices()},
+        {
+            "cards": cards,
+            "has_picks": bool(picks),
+            "styles": styles,
+            "choices": data.style_choices(),
+        },
     )
 
 
