@@ -71,8 +71,8 @@ class RecommendationsView(ApiMixin, generics.GenericAPIView):
             limit = min(max(int(request.query_params.get("limit", 20)), 1), 50)
         except ValueError:
             limit = 20
-        picks = data.live_picks(request.user, limit=limit)
-        key = "recommend:api:" + data.picks_key(request.user, picks)
+        picks, version = data.live_picks(request.user, limit=limit)
+        key = "recommend:api:" + version
         results = cache.get(key)
         if results is None:
             rows = data.rows(picks, request.user)

@@ -18,6 +18,7 @@ import time
 import uuid
 
 from django.core.cache import cache
+from django.db.models import Count, Max
 
 from musicweb.gallery.models import Rating, Track
 from musicweb.library.models import Clip
@@ -47,13 +48,22 @@ def user_token_key(user_id: int) -> str:
     return f"recommend:user:{user_id}"
 
 
-def catalog() -> ranking.Catalog:
+def catalog_version() -> str:
+    """What the catalog is built from: the shared token, the count and newest id of public
+    tracks (so a publish or hide seen by another process, whose cache this one may not
+    share, is seen here too) and the period."""
+    public = Track.objects.published().aggregate(n=Count("pk"), last=Max("pk"))
+    period = int(time.time() // CATALOG_SECONDS)
+    return f"{_token(CATALOG_KEY)}.{public['n']}.{public['last']}.{period}"
+
+
+def catalog(version: str | None = None) -> ranking.Catalog:
     """The current catalog of public tracks (shared by the process's requests)."""
-    return _catalog(_token(CATALOG_KEY), int(time.time() // CATALOG_SECONDS))
+    return _catalog(version or catalog_version())
 
 
 @functools.lru_cache(maxsize=1)
-def _catalog(token: str, period: int) -> ranking.Catalog:
+def _catalog(version: str) -> ranking.Catalog:
     return load_catalog()
 
 
@@ -123,13 +133,32 @@ def _rows(picks: list[ranking.Pick], user, limit: int) -> list[tuple[Track, rank
     return [(by_id[p.track_id], p.reason) for p in picks if p.track_id in by_id][:limit]
 
 
-def live_picks(user, limit: int = 20) -> list[ranking.Pick]:
-    """The user's For you picks, best first, that are still public right now."""
-    key = f"recommend:picks:{user.pk}:{_token(user_token_key(user.pk))}:{limit}"
+def history_version(user) -> str:
+    """What the user's picks are made from, as counts and newest rows: it changes with every
+    rating, play, skip, style pick or deletion, seen by whichever process answers next
+    (a token alone would not do where each web process keeps its own cache)."""
+    parts = [
+        plays_of(user).aggregate(n=Count("pk"), last=Max("pk")),
+        Rating.objects.filter(user=user).aggregate(n=Count("pk"), last=Max("updated")),
+        Skip.objects.filter(user=user).aggregate(n=Count("pk"), last=Max("created")),
+        StylePick.objects.filter(user=user).aggregate(n=Count("pk"), last=Max("pk")),
+    ]
+    facts = ",".join(f"{p['n']}:{p['last']}" for p in parts)
+    digest = hashlib.sha256(facts.encode()).hexdigest()[:16]
+    return f"{user.pk}.{_token(user_token_key(user.pk))}.{digest}"
+
+
+def live_picks(user, limit: int = 20) -> tuple[list[ranking.Pick], str]:
+    """The user's For you picks, best first, that are still public right now, and a cache key
+    for anything made from them: it changes with the user's history, the catalog and the picks.
+    """
+    version = f"{history_version(user)}:{catalog_version()}"
+    key = f"recommend:picks:{version}:{limit}"
     picks = cache.get(key)
     if picks is None:
         # A few spare picks, in case some were hidden since the catalog was built.
-        picks = ranking.rank(catalog(), taste_for(user), limit=limit + 10)
+        shelf = catalog(version.split(":", 1)[1])
+        picks = ranking.rank(shelf, taste_for(user), limit=limit + 10)
         cache.set(key, picks, PICKS_SECONDS)
     public = set(
         Track.objects.published()
@@ -137,14 +166,9 @@ def live_picks(user, limit: int = 20) -> list[ranking.Pick]:
         .exclude(owner=user)
         .values_list("pk", flat=True)
     )
-    return [p for p in picks if p.track_id in public][:limit]
-
-
-def picks_key(user, picks: list[ranking.Pick]) -> str:
-    """A cache key for anything made from these picks: it changes with the user's history,
-    any track's change, and the picks themselves."""
-    ids = hashlib.sha256(",".join(str(p.track_id) for p in picks).encode()).hexdigest()[:24]
-    return f"{user.pk}:{_token(user_token_key(user.pk))}:{_token(CATALOG_KEY)}:{ids}"
+    live = [p for p in picks if p.track_id in public][:limit]
+    ids = hashlib.sha256(",".join(str(p.track_id) for p in live).encode()).hexdigest()[:24]
+    return live, f"{version}:{ids}"
 
 
 def rows(picks: list[ranking.Pick], user) -> list[tuple[Track, ranking.Reason]]:
@@ -153,23 +177,24 @@ def rows(picks: list[ranking.Pick], user) -> list[tuple[Track, ranking.Reason]]:
 
 def recommendations(user, limit: int = 20) -> list[tuple[Track, ranking.Reason]]:
     """The user's For you list: (track, reason), best first."""
-    return rows(live_picks(user, limit), user)
+    return rows(live_picks(user, limit)[0], user)
 
 
 def radio(
     user, *, track: Track | None = None, style: str = "", exclude=(), limit: int = 10
 ) -> list[tuple[Track, ranking.Reason]]:
     """The next tracks for a radio started from track or style; the listener's skips left out."""
-    shelf = catalog()
+    version = catalog_version()
+    shelf = catalog(version)
     taste, lean = ranking.Taste(), None
     if user.is_authenticated:
         taste = ranking.Taste(
             skips=frozenset(Skip.objects.filter(user=user).values_list("track_id", flat=True))
         )
         # The taste's lean is the costly part; it changes only with the history or catalog.
-        key = f"recommend:lean:{user.pk}:{_token(user_token_key(user.pk))}:{_token(CATALOG_KEY)}"
+        key = f"recommend:lean:{history_version(user)}:{version}"
         lean = cache.get(key)
-        if lean is None or len(lean) != len(shelf):
+        if lean is None:
             lean = ranking.taste_lean(shelf, taste_for(user))
             cache.set(key, lean, PICKS_SECONDS)
     picks = ranking.radio(

@@ -21,8 +21,8 @@ from musicweb.recommend.models import HISTORY_KINDS, SKIP_SECONDS, forget, set_s
 @require_GET
 def for_you(request):
     """The picks' cards are rendered once per set of live picks (a page has about 120 links)."""
-    picks = data.live_picks(request.user)
-    key = "recommend:for-you-html:" + data.picks_key(request.user, picks)
+    picks, version = data.live_picks(request.user)
+    key = "recommend:for-you-html:" + version
     cards = cache.get(key)
     if cards is None:
         rows = data.rows(picks, request.user)

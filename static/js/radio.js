@@ -83,25 +83,31 @@ function setup(root) {
     return;
   }
 
-  async function play(index) {
+  // Mark the track at index as playing (the page's first track is already loaded).
+  function mark(index) {
     const all = items();
-    if (all.length - index <= LOW_WATER) await more();
-    const next = items()[index];
-    if (!next) {
+    const li = all[index];
+    all.forEach((item) => item.removeAttribute("aria-current"));
+    li.setAttribute("aria-current", "true");
+    current = index;
+    root.dataset.current = li.dataset.uid;
+    now.textContent = `Now playing: ${li.querySelector("a").textContent}`;
+    postJSON(li.dataset.playUrl);
+    if (all.length - index <= LOW_WATER) more();
+    return li;
+  }
+
+  async function play(index) {
+    if (items().length - index <= LOW_WATER) await more();
+    if (!items()[index]) {
       now.textContent = "Nothing more to play.";
       return;
     }
-    all.forEach((li) => li.removeAttribute("aria-current"));
-    next.setAttribute("aria-current", "true");
-    current = index;
-    root.dataset.current = next.dataset.uid;
-    now.textContent = `Now playing: ${next.querySelector("a").textContent}`;
-    audio.src = next.dataset.audio;
+    audio.src = mark(index).dataset.audio;
     audio.play().catch(() => {});
-    postJSON(next.dataset.playUrl);
   }
 
-  audio.addEventListener("play", () => { if (current < 0) play(0); });
+  audio.addEventListener("play", () => { if (current < 0 && items().length) mark(0); });
   audio.addEventListener("ended", () => play(current + 1));
   root.querySelector("[data-radio-next]").addEventListener("click", async () => {
     const li = items()[current];

@@ -87,3 +87,40 @@ def test_it_drops_a_track_hidden_after_the_catalog_was_built(bob, shelf):
     data.recommendations(bob)  # builds and caches the catalog and Bob's picks
     type(shelf["chip2"]).objects.filter(pk=shelf["chip2"].pk).update(hidden=True)
     assert "Chip two" not in titles(bob)
+
+
+def test_it_explains_a_pick_by_an_uploaded_clip():
+    """Clips carry tagger embeddings in the same space as tracks: a clip alone can steer."""
+    from musicweb.recommend import ranking
+    from tests.recommend.helpers import style_embedding
+
+    catalog = ranking.build_catalog(
+        ids=[1, 2, 3],
+        owners=[9, 9, 9],
+        titles=["A", "B", "C"],
+        tags=[["x"], ["x"], ["x"]],
+        embeddings=[style_embedding(0), style_embedding(1), style_embedding(2)],
+        popularity=[50, 0, 0],
+        ratings=[],
+    )
+    taste = ranking.Taste(clips=(("My hum", style_embedding(2, 0.1)),), user_id=5)
+    first = ranking.rank(catalog, taste, limit=3)[0]
+    assert (first.track_id, first.reason.text) == (3, "because of your clip My hum")
+    # A clip from another tagger (other length) is ignored rather than misread.
+    other = ranking.Taste(clips=(("Old", [1.0, 0.0]),), user_id=5)
+    assert ranking.rank(catalog, other, limit=1)[0].reason.kind == "popular"
+
+
+def test_it_sees_history_changed_by_another_process(bob, shelf):
+    """Each web process may keep its own cache: a change made elsewhere must still show."""
+    from django.core.cache import cache
+
+    from musicweb.recommend.data import user_token_key
+    from tests.recommend.helpers import plays_of
+
+    play(bob, shelf["orch1"])
+    assert data.recommendations(bob)[0][1].text == "because you played Orchestra one"
+    token = cache.get(user_token_key(bob.pk))
+    plays_of(bob).delete()
+    cache.set(user_token_key(bob.pk), token)  # this process never heard of the deletion
+    assert {r.kind for _, r in data.recommendations(bob)} == {"popular"}
