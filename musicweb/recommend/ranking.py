@@ -44,9 +44,9 @@ class Blend:
     """How the four parts of a score are mixed (tuned on the simulated community)."""
 
     content: float = 1.0
-    collaborative: float = 1.0
+    collaborative: float = 0.5
     style: float = 0.6
-    popularity: float = 0.4
+    popularity: float = 2.0
 
 
 @dataclass(frozen=True)
