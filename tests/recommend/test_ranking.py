@@ -100,7 +100,7 @@ def test_it_explains_a_pick_by_an_uploaded_clip():
         titles=["A", "B", "C"],
         tags=[["x"], ["x"], ["x"]],
         embeddings=[style_embedding(0), style_embedding(1), style_embedding(2)],
-        popularity=[50, 0, 0],
+        popularity=[0, 0, 0],
         ratings=[],
     )
     taste = ranking.Taste(clips=(("My hum", style_embedding(2, 0.1)),), user_id=5)
