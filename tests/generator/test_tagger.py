@@ -6,10 +6,12 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from generator.engine import audio, checkpoints, tagging
 from generator.engine.errors import InvalidInput
 from tests.conftest import real_recording
+from tests.generator.trained_helpers import tiny_tagger
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +66,37 @@ def test_it_gives_one_embedding_per_window(clips):
     emb = tagging.window_embeddings(five_seconds)
     assert emb.shape == (4, checkpoints.default("tagger").model.embed_dim)
     assert np.isfinite(emb).all()
+
+
+def test_it_reads_audio_at_each_checkpoints_own_parameters(tmp_path, clips):
+    brahms = clips["brahms"]
+    for params in (audio.FIRST_RELEASE, audio.DEFAULT):
+        ckpt = tiny_tagger(tmp_path / str(params.sample_rate), ["a", "b"], params=params)
+        batch = tagging.windows(brahms, ckpt)
+        assert batch.shape[1:] == (1, params.n_mels, 128)
+        assert [label for label, _ in tagging.tag(brahms, model=ckpt)] != []
+
+
+def test_it_gives_a_model_the_spectrogram_it_was_trained_on():
+    """44.1 kHz input is resampled to the model's rate: its windows match a direct analysis."""
+    ckpt = checkpoints.default("tagger")
+    params = ckpt.audio_params
+    path = real_recording("brahms_hungarian_dance_5.ogg")
+    decoded = audio.decode(path)
+    at_model_rate = audio.resample(
+        audio.loudness_normalise(audio.to_mono(decoded.samples)), audio.SAMPLE_RATE,
+        params.sample_rate,
+    )[: 10 * params.sample_rate]  # fmt: skip
+    served = audio.load(path)[: 10 * audio.SAMPLE_RATE]  # what clips hold: 44.1 kHz
+    direct = torch.from_numpy(at_model_rate)
+    expected = tagging.MelNorm(ckpt.extra["mel_mean"], ckpt.extra["mel_std"]).encode(
+        audio.log_mel(direct, params)
+    )
+    got = tagging.windows(served, ckpt)[0, 0]
+    assert float((got - expected[:, : got.shape[-1]]).abs().mean()) < 0.05
+
+
+def test_it_tags_the_mid_of_stereo_audio(clips):
+    mono = clips["macleod"][: 5 * audio.SAMPLE_RATE]
+    wide = np.stack([mono * 1.5, mono * 0.5])  # the same mid, panned left
+    assert tagging.tag(wide) == tagging.tag(mono)
