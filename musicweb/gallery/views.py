@@ -147,6 +147,13 @@ def track_spectrogram(request, uid):
 
 
 @require_GET
+def track_peaks(request, uid):
+    """The stored waveform peaks, so the player bar draws a track without decoding its audio."""
+    track = get_track_for_user(request.user, uid)
+    return JsonResponse(track.peaks, safe=False)
+
+
+@require_GET
 @cached_for_visitors
 def gallery(request):
     form = GalleryFilterForm(request.GET)

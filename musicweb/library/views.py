@@ -132,6 +132,13 @@ def clip_audio(request, uid):
 
 @login_required
 @require_GET
+def clip_peaks(request, uid):
+    """The stored waveform peaks, so the player bar draws a clip without decoding its audio."""
+    return JsonResponse(get_clip_for_user(request.user, uid).peaks, safe=False)
+
+
+@login_required
+@require_GET
 def clip_spectrogram(request, uid):
     clip = get_clip_for_user(request.user, uid)
     return serve(request, clip.spectrogram, "image/png")

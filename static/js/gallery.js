@@ -1,8 +1,9 @@
 import { liveSocket } from "./live.js";
+import { pageSignal } from "./page.js";
 
-// The gallery's small enhancements over plain forms: count a play when a player
-// starts (once per listener per hour, on the server), play one track at a time,
-// and rate without reloading the page.
+// The gallery's small enhancements over plain forms: show play counts as the
+// player bar counts them (once per listener per hour, on the server), and rate
+// without reloading the page.
 const csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
 const csrf = () => (csrfInput ? csrfInput.value : "");
 
@@ -40,23 +41,16 @@ function setupLiveStats() {
   if (holder && "WebSocket" in window) liveSocket(holder.dataset.trackSocket, showStats);
 }
 
+// The player bar counts a play when a track starts; show the new count here.
 function setupPlays() {
-  const players = [...document.querySelectorAll("audio")];
-  for (const audio of players) {
-    const holder = audio.dataset.playUrl ? audio : audio.closest("[data-play-url]");
-    if (!holder) continue;
-    let sent = false;
-    audio.addEventListener("play", () => {
-      for (const other of players) if (other !== audio && !other.paused) other.pause();
-      if (sent) return;
-      sent = true;
-      post(holder.dataset.playUrl)
-        .then((data) => {
-          if (holder === audio.closest("[data-play-url]")) showStats({ plays: data.play_count });
-        })
-        .catch(() => { sent = false; });
-    });
-  }
+  document.addEventListener(
+    "player:counted",
+    (event) => {
+      const holder = document.querySelector("[data-play-url]");
+      if (holder && holder.dataset.playUrl === event.detail.url) showStats({ plays: event.detail.plays });
+    },
+    { signal: pageSignal() },
+  );
 }
 
 function setupRating() {
