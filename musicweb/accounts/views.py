@@ -11,13 +11,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from musicweb.accounts import throttle
-from musicweb.accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
+from musicweb.accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, SignupForm
 
 
 class LoginView(auth_views.LoginView):
     """Django's log-in, refusing further tries for a while after repeated failures."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
