@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def current(context, name: str) -> str:
-    """aria-current="page" when the request is at or under the named URL (the home page: exactly)."""
+    """Say aria-current="page" when the request is at or under the named URL (home: exactly)."""
     request = context.get("request")
     if request is None:
         return ""
