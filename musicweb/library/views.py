@@ -39,7 +39,12 @@ def _wants_json(request) -> bool:
 def _usage(user) -> dict:
     used = Clip.objects.owned_by(user).stored_bytes()
     quota = user.quota_bytes
-    return {"used": used, "quota": quota, "percent": min(100, round(100 * used / quota))}
+    return {
+        "used": used,
+        "quota": quota,
+        "left": max(0, quota - used),
+        "percent": min(100, round(100 * used / quota)),
+    }
 
 
 @login_required
