@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -128,11 +128,18 @@ def model_upload(request):
 @require_http_methods(["GET", "POST"])
 def model_compare(request):
     """Metrics side by side, and a sample from the same clip and seed by each version."""
-    ids = request.GET.getlist("v") or request.POST.getlist("v")
+    try:
+        ids = [int(v) for v in request.GET.getlist("v") or request.POST.getlist("v")]
+        uids = [uuid.UUID(j) for j in request.GET.getlist("job")]
+    except ValueError:
+        ids = uids = None
+    if ids is None or not all(0 < pk < 2**63 for pk in ids):
+        return HttpResponseBadRequest(
+            "Name model versions by their numbers (?v=3&v=4) and jobs by their ids.",
+            content_type="text/plain",
+        )
     versions = list(ModelVersion.objects.filter(pk__in=ids)[:4])
-    jobs = list(
-        GenerationJob.objects.visible_to(request.user).filter(uid__in=request.GET.getlist("job"))
-    )
+    jobs = list(GenerationJob.objects.visible_to(request.user).filter(uid__in=uids))
     clips = Clip.objects.owned_by(request.user).order_by("title")
     if request.method == "POST" and len(versions) >= 2:
         common = [m for m in versions[0].modes if all(m in v.modes for v in versions)]

@@ -50,7 +50,7 @@ def django_db_modify_db_settings():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Log-in throttling counts live in the cache: no test inherits another's failures."""
+    """API rate counts and visitor page copies live in the cache: no test inherits them."""
     from django.core.cache import cache
 
     cache.clear()

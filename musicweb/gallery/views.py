@@ -31,6 +31,7 @@ from musicweb.gallery.models import (
     Rating,
     Report,
     Track,
+    address_key,
     author_stats,
     listener_key,
 )
@@ -201,6 +202,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
     }
     context = {
         "track": track,
+        "recipe": track.recipe_for(user),
         "is_owner": permissions.may_edit(user, track),
         "rating": rating_state(track, user),
         "rating_refusal": permissions.rating_refusal(user, track),
@@ -281,7 +283,7 @@ def track_rate(request, uid):
 def track_play(request, uid):
     """Count a play, at most once per listener per track per hour; safe to repeat."""
     track = get_track_for_user(request.user, uid)
-    counted = track.count_play(listener_key(request))
+    counted = track.count_play(listener_key(request), address_key(request))
     return JsonResponse({"counted": counted, "play_count": track.play_count})
 
 

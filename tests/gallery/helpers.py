@@ -55,3 +55,12 @@ def make_track(owner, title: str = "Night drive", published: bool = True, **fiel
     track.spectrogram = default_storage.save(f"{folder}/spectrogram.png", ContentFile(_PNG))
     track.save()
     return track
+
+
+async def answer_to_frame(communicator, frame: dict) -> tuple[dict, dict]:
+    """Send one frame on an open socket; return the JSON answer and the output that follows."""
+    await communicator.send_to(**frame)
+    answer = await communicator.receive_json_from()
+    after = await communicator.receive_output()
+    await communicator.wait()
+    return answer, after

@@ -24,6 +24,8 @@ POSTS = [
     ("anonymous", "/accounts/signup/"),
     ("anonymous", "/accounts/password/reset/"),
     ("alice", "/accounts/password/change/"),
+    ("alice", "/accounts/profile/"),
+    ("alice", "/accounts/profile/token/revoke/"),
     ("alice", "/library/{clip}/"),
     ("alice", "/library/{clip}/delete/"),
     ("alice", "/generate/"),
