@@ -108,7 +108,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF],
-        "media-src": [SELF],
+        # blob: lets the library page read a chosen file's length before uploading it.
+        "media-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

@@ -1,9 +1,9 @@
 // The site's one player: a bar at the foot of every page that page changes
 // never replace (see page.js). Play buttons anywhere feed it; it keeps a queue,
-// draws the waveform from the peaks the server stored (click it to seek), counts
-// gallery plays, answers space and the arrow keys, and remembers where it was
-// across full page loads (a form post) in sessionStorage.
-import WaveSurfer from "../vendor/wavesurfer-7.12.12/wavesurfer.esm.js";
+// draws the waveform from the peaks the server stored (click or drag to seek),
+// counts gallery plays, answers space and the arrow keys, and remembers where it
+// was across full page loads (a form post) in sessionStorage.
+import { drawPeaks, fractionAt } from "./waveform.js";
 
 const STORE = "musicweb.player";
 const SEEK_SECONDS = 5;
@@ -12,7 +12,7 @@ const audio = bar.querySelector("audio");
 const $ = (selector) => bar.querySelector(selector);
 let queue = [];
 let index = -1;
-let wave = null;
+let peaks = [];
 const counted = new Set();
 
 // Format seconds as m:ss, the way players show time.
@@ -36,15 +36,22 @@ export function itemFrom(button) {
 }
 
 async function peaksOf(item) {
-  if (!item.peaks) return [[0, 0]];
+  if (!item.peaks) return [];
   try {
     const response = await fetch(item.peaks, { credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
-    const peaks = await response.json();
-    return [peaks.length ? peaks : [0, 0]];
+    return await response.json();
   } catch {
-    return [[0, 0]];
+    return []; // the bar still plays; it draws no waveform
   }
+}
+
+function duration() {
+  return audio.duration || current()?.duration || 0;
+}
+
+function drawWave() {
+  drawPeaks($("[data-wave]"), peaks, duration() ? audio.currentTime / duration() : 0);
 }
 
 function current() {
@@ -88,8 +95,12 @@ function renderQueue() {
 
 function renderTime() {
   $("[data-time]").textContent = mmss(audio.currentTime);
-  const item = current();
-  $("[data-duration]").textContent = mmss(audio.duration || item?.duration || 0);
+  $("[data-duration]").textContent = mmss(duration());
+  const wave = $("[data-wave]");
+  wave.setAttribute("aria-valuenow", String(Math.round(audio.currentTime)));
+  wave.setAttribute("aria-valuemax", String(Math.round(duration())));
+  wave.setAttribute("aria-valuetext", `${mmss(audio.currentTime)} of ${mmss(duration())}`);
+  drawWave();
 }
 
 function renderPlaying() {
@@ -119,9 +130,12 @@ async function load(i, { autoplay = true, at = 0 } = {}) {
   link.href = item.href || "#";
   audio.setAttribute("aria-label", `Now playing: ${item.title}`);
   renderQueue();
-  const peaks = await peaksOf(item);
+  peaks = [];
+  audio.src = item.src;
+  renderTime();
+  const loaded = await peaksOf(item);
   if (current() !== item) return; // another item was chosen while the peaks loaded
-  await wave.load(item.src, peaks, item.duration || undefined).catch(() => {});
+  peaks = loaded;
   if (at) audio.currentTime = at;
   renderTime();
   if (autoplay) await audio.play().catch(() => {});
@@ -245,19 +259,25 @@ function restore() {
   load(state.index, { autoplay: state.playing, at: state.time });
 }
 
-function setup() {
-  wave = WaveSurfer.create({
-    container: $("[data-wave]"),
-    media: audio,
-    height: 40,
-    waveColor: "#5b4f86",
-    progressColor: "#f2a65a",
-    cursorColor: "#ece8f6",
-    barWidth: 2,
-    barGap: 1,
-    barRadius: 1,
-    dragToSeek: true,
+// Click or drag on the waveform to move the play position there.
+function setupSeeking() {
+  const wave = $("[data-wave]");
+  const seek = (event) => {
+    if (duration()) audio.currentTime = fractionAt(wave, event) * duration();
+    drawWave();
+  };
+  wave.addEventListener("pointerdown", (event) => {
+    wave.setPointerCapture(event.pointerId);
+    seek(event);
   });
+  wave.addEventListener("pointermove", (event) => {
+    if (wave.hasPointerCapture(event.pointerId)) seek(event);
+  });
+  window.addEventListener("resize", drawWave);
+}
+
+function setup() {
+  setupSeeking();
   $("[data-toggle]").addEventListener("click", toggle);
   $("[data-prev]").addEventListener("click", () => playAt(index - 1));
   $("[data-next]").addEventListener("click", () => playAt(index + 1));
