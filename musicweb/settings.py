@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "channels_lite",
     "django_tasks",
@@ -383,6 +384,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload clips, generate music with CNNs, publish and rate tracks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Redoc's script is served by this site (drf-spectacular-sidecar), so the docs work offline.
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "musicweb.rest.add_error_responses",
