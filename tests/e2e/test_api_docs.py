@@ -6,18 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, shot
+from tests.e2e.test_policies_browser import WATCH_VIOLATIONS
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases="__all__"),
 ]
-
-WATCH_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
 
 
 @pytest.mark.parametrize(("viewport", "name"), [(None, "desktop"), (PHONE, "phone")])
