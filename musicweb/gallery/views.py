@@ -11,14 +11,18 @@ import hashlib
 from functools import wraps
 from urllib.parse import urlencode
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -189,6 +193,19 @@ def gallery(request):
     )
 
 
+def share_urls(request, track: Track) -> dict | None:
+    """Absolute addresses a public track is shared by (link, picture, audio, embed); else None."""
+    if not track.is_public:
+        return None
+    absolute = request.build_absolute_uri
+    return {
+        "url": absolute(track.get_absolute_url()),
+        "image": absolute(reverse("gallery:spectrogram", args=[track.uid])),
+        "audio": absolute(reverse("gallery:audio", args=[track.uid, "ogg"])),
+        "embed": absolute(reverse("gallery:embed", args=[track.uid])),
+    }
+
+
 def _detail_context(request, track: Track, **extra) -> dict:
     user = request.user
     recipe = track.recipe or {}
@@ -213,6 +230,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
         "similar": track.similar() if track.is_public else [],
         "try_query": urlencode({k: v for k, v in try_params.items() if v is not None}),
         "formats": FORMATS,
+        "share": share_urls(request, track),
     }
     context.update(extra)
     return context
@@ -222,6 +240,17 @@ def _detail_context(request, track: Track, **extra) -> dict:
 def track_detail(request, uid):
     track = get_track_for_user(request.user, uid)
     return render(request, "gallery/track.html", _detail_context(request, track))
+
+
+@require_GET
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def track_embed(request, uid):
+    """A bare player for one public track, for other sites to put in an iframe."""
+    track = get_track_for_user(AnonymousUser(), uid)
+    return render(
+        request, "gallery/embed.html", {"track": track, "share": share_urls(request, track)}
+    )
 
 
 @login_required

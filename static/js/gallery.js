@@ -78,6 +78,25 @@ function setupRating() {
   });
 }
 
+// Copy a share link or embed code: the clipboard where the browser allows it, else the
+// field is selected for the visitor to copy.
+function setupCopy() {
+  const note = document.querySelector("[data-copied]");
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const field = document.getElementById(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(field.value);
+        note.textContent = `${button.textContent.replace("Copy ", "")} copied.`.replace(/^./, (c) => c.toUpperCase());
+      } catch {
+        field.select();
+        note.textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+      }
+    });
+  }
+}
+
 setupPlays();
+setupCopy();
 setupRating();
 setupLiveStats();
