@@ -96,7 +96,25 @@ function setupCopy() {
   }
 }
 
+// Filters apply as they change (the page swaps in place and the address keeps them);
+// typing waits for a pause. The Apply button stays for pages without JavaScript.
+function setupFilters() {
+  const form = document.querySelector("form[data-filters]");
+  if (!form) return;
+  let timer = null;
+  form.addEventListener("change", (event) => {
+    if (event.target.matches("select")) form.requestSubmit();
+  });
+  form.addEventListener("input", (event) => {
+    if (!event.target.matches("input")) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => form.requestSubmit(), 400);
+  });
+  pageSignal().addEventListener("abort", () => clearTimeout(timer));
+}
+
 setupPlays();
 setupCopy();
+setupFilters();
 setupRating();
 setupLiveStats();

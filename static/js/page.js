@@ -37,12 +37,13 @@ function entered(force = false) {
   document.dispatchEvent(new CustomEvent("page:entered"));
 }
 
-// Only links to this site's pages are swapped in place: forms, downloads, media,
-// the admin and the API load as whole documents, as they would without htmx.
+// Only links to this site's pages, and filter forms ([data-filters], GET), are swapped in
+// place: other forms, downloads, media, the admin and the API load as whole documents.
 const WHOLE = /^\/(admin|api|media|static)\//;
 
 function swappable(elt) {
-  if (elt.tagName !== "A" || elt.hasAttribute("download")) return false;
+  if (elt.tagName === "FORM") return elt.method === "get" && elt.hasAttribute("data-filters");
+  if (elt.hasAttribute("download")) return false;
   const url = new URL(elt.href, window.location.href);
   if (url.origin !== window.location.origin || url.searchParams.has("download")) return false;
   return !WHOLE.test(url.pathname) && !/\.[a-z0-9]+$/i.test(url.pathname);
@@ -52,6 +53,16 @@ for (const script of document.querySelectorAll("script[type=module][src]")) seen
 document.addEventListener("htmx:beforeProcessNode", (event) => {
   const elt = event.target;
   if ((elt.tagName === "A" || elt.tagName === "FORM") && !swappable(elt)) elt.setAttribute("hx-boost", "false");
+});
+// A filter form's empty fields stay out of the address: ?sort=top, not ?q=&sort=top&mode=.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.verb !== "get") return;
+  const params = event.detail.parameters;
+  const keys = params instanceof FormData ? [...params.keys()] : Object.keys(params);
+  for (const key of keys) {
+    const value = params instanceof FormData ? params.get(key) : params[key];
+    if (value === "" || value === null) params instanceof FormData ? params.delete(key) : delete params[key];
+  }
 });
 document.addEventListener("htmx:beforeSwap", (event) => {
   if (event.detail.target?.id !== "page") return;
