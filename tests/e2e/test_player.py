@@ -88,7 +88,7 @@ def test_it_keeps_playing_across_page_changes(new_page, site):
     # Keyboard: space pauses and resumes, the right arrow jumps 5 s on.
     page.locator("h1").click()  # focus on the page, not on a control
     page.keyboard.press("Space")
-    page.wait_for_function(f"document.querySelector({BAR_AUDIO!r}).paused")
+    page.wait_for_function(f"() => document.querySelector({BAR_AUDIO!r}).paused")
     expect(bar.locator("[data-toggle]")).to_have_attribute("aria-label", "Play")
     paused_at = _time(page)
     page.keyboard.press("ArrowRight")
@@ -101,7 +101,8 @@ def test_it_keeps_playing_across_page_changes(new_page, site):
     box = wave.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
     page.wait_for_function(
-        f"Math.abs(document.querySelector({BAR_AUDIO!r}).currentTime - 46) < 3", timeout=5_000
+        f"() => Math.abs(document.querySelector({BAR_AUDIO!r}).currentTime - 46) < 3",
+        timeout=5_000,
     )
     assert bar.locator("audio").get_attribute("controls") is None  # no second scrubber
 
@@ -141,3 +142,20 @@ def test_it_plays_a_track_page_and_counts_the_play(new_page, site):
     assert henry.evaluate(SAME_BAR)  # the gallery-to-track change swapped the page in place
     track.refresh_from_db()
     assert track.play_count == 1
+
+
+def test_it_plays_an_example_from_the_home_page_in_one_click(new_page, site):
+    from tests.gallery.helpers import make_track
+
+    make_track(make_user("olga"), title="Night drive")
+    for viewport, name in ((None, "desktop"), (PHONE, "phone")):
+        visitor = new_page(**({"viewport": viewport} if viewport else {}))
+        visitor.goto("/")
+        visitor.get_by_role("button", name="Play Night drive").click()
+        expect(visitor.locator("[data-playerbar] [data-title]")).to_have_text("Night drive")
+        visitor.wait_for_function(
+            f"() => document.querySelector({BAR_AUDIO!r}).played.length > 0"
+            f" && document.querySelector({BAR_AUDIO!r}).played.end(0) > 0.1",
+            timeout=15_000,
+        )
+        shot(visitor, f"home-{name}")
