@@ -29,7 +29,7 @@ MUSICIAN_WORDS = {
     "style": "Your melody in another clip's tone, like playing a tune through someone else's amp.",
     "remix": "Hand the clip to a producer: the strength says how much of it they may change.",
     "continue": "Keep the band playing: the clip goes on past its last bar, without a seam.",
-    "interpolate": "A crossfade that composes: one clip turns into another over the length you set.",
+    "interpolate": "A crossfade that composes: one clip becomes the other over the length you set.",
     "dream": "No clip at all: the model improvises in the style it learned.",
 }
 
