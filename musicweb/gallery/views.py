@@ -8,6 +8,7 @@ through the same views answering JSON.
 from __future__ import annotations
 
 import hashlib
+import io
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -128,6 +129,51 @@ def _format_file(track: Track, fmt: str):
             raise Http404("No such track.")
     field = Track._meta.get_field("audio")
     return field.attr_class(track, field, name)
+
+
+THUMBNAIL_BOX = (600, 200)  # twice a card's widest picture, for sharp phone screens
+
+
+def _webp(png: bytes) -> bytes | None:
+    """The picture shrunk into THUMBNAIL_BOX as WebP, or None if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    out = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            small = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None
+    small.thumbnail(THUMBNAIL_BOX)
+    small.save(out, "WEBP", quality=70, method=4)
+    return out.getvalue()
+
+
+def _thumbnail_file(track: Track) -> tuple:
+    """A small WebP of the spectrogram for cards, made on first request like the formats;
+    the PNG itself where it cannot be read (it still shows, only larger)."""
+    storage = track.spectrogram.storage
+    name = track.thumbnail_name()
+    if not files.is_complete(storage, name):
+        try:
+            with track.spectrogram.open("rb") as source:
+                webp = _webp(source.read())
+        except (OSError, ValueError):
+            raise Http404("No such file.") from None
+        if webp is None:
+            return track.spectrogram, "image/png"
+        files.derive(storage, name, lambda out: out.write(webp))
+        if not Track.objects.filter(pk=track.pk).exists():
+            storage.delete(name)
+            raise Http404("No such track.")
+    field = Track._meta.get_field("spectrogram")
+    return field.attr_class(track, field, name), "image/webp"
+
+
+@require_GET
+def track_thumbnail(request, uid):
+    track = get_track_for_user(request.user, uid)
+    return serve(request, *_thumbnail_file(track))
 
 
 @require_GET
