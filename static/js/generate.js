@@ -23,10 +23,65 @@ function update() {
   modelSelect.value = allowed.has(current) ? current : "";
 }
 
+// Say the chosen mode's length limit before submitting, and refuse a length it cannot
+// make in the page, with the reason under the field, before any job is queued.
+const seconds = form.querySelector("input[name=seconds]");
+const secondsHelp = field("seconds").querySelector(".helptext");
+const secondsError = document.createElement("p");
+secondsError.className = "errorlist";
+secondsError.setAttribute("role", "alert");
+secondsError.hidden = true;
+seconds.after(secondsError);
+
+function mmss(total) {
+  const whole = Math.floor(total);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+function lengthLimit() {
+  const chosen = form.querySelector("input[name=mode]:checked");
+  return chosen ? { label: chosen.parentElement.querySelector("strong").textContent, max: Number(chosen.dataset.maxSeconds) } : null;
+}
+
+function showLimit() {
+  const limit = lengthLimit();
+  if (!limit) return;
+  seconds.max = String(limit.max);
+  if (secondsHelp) secondsHelp.textContent = `Length of the result: from 0:01 up to ${mmss(limit.max)} (${limit.max} s) for ${limit.label}.`;
+}
+
+function lengthProblem() {
+  const limit = lengthLimit();
+  const value = Number(seconds.value);
+  if (!limit || seconds.value === "") return "";
+  if (!Number.isFinite(value) || value < 1) return "A result lasts at least 1 second.";
+  if (value > limit.max) return `${limit.label} makes at most ${mmss(limit.max)} (${limit.max} s): choose a shorter length.`;
+  return "";
+}
+
+function checkLength() {
+  const problem = lengthProblem();
+  secondsError.textContent = problem;
+  secondsError.hidden = !problem;
+  seconds.setAttribute("aria-invalid", problem ? "true" : "false");
+  return !problem;
+}
+
 form.addEventListener("change", (event) => {
-  if (event.target.name === "mode") update();
+  if (event.target.name === "mode") {
+    update();
+    showLimit();
+    if (seconds.value) checkLength();
+  }
+});
+seconds.addEventListener("input", checkLength);
+form.addEventListener("submit", (event) => {
+  if (checkLength()) return;
+  event.preventDefault();
+  seconds.focus();
 });
 form.querySelector("[data-new-seed]").addEventListener("click", () => {
   form.querySelector("input[name=seed]").value = Math.floor(Math.random() * 2147483647);
 });
 update();
+showLimit();

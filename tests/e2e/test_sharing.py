@@ -60,5 +60,5 @@ def test_it_copies_the_link_and_plays_in_an_embed(new_page, site, tmp_path):
         frame = other.frame_locator("iframe")
         expect(frame.get_by_role("link", name="Night drive")).to_be_visible()
         frame.locator("audio").evaluate("audio => audio.play()")
-        other.frames[1].wait_for_function("document.querySelector('audio').currentTime > 0")
+        other.frames[1].wait_for_function("() => document.querySelector('audio').currentTime > 0")
         shot(other, "embed-phone", full_page=False)

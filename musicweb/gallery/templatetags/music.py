@@ -52,3 +52,11 @@ def play_clip(clip, queue: bool = True) -> dict:
         clip.duration,
         queue=queue,
     )
+
+
+@register.filter
+def mode_limit(mode: str) -> float:
+    """The longest result, in seconds, the site lets a mode make (settings.MAX_SECONDS)."""
+    from django.conf import settings
+
+    return settings.MAX_SECONDS.get(mode, 0)
