@@ -32,14 +32,13 @@ def main() -> None:
     from django.conf import settings
 
     from generator.models import GenerationJob
-    from tests.conftest import make_user
-    from tests.generator.jobhelpers import make_clip, make_job
+    from tests.factories import make_clip, make_job, make_user
     from tests.stack import Stack
 
     settings.MAX_ACTIVE_JOBS = args.long
     alice, bob = make_user("alice"), make_user("bob")
-    alices_clip = make_clip(alice, Path(settings.VAR_DIR))
-    bobs_clip = make_clip(bob, Path(settings.VAR_DIR))
+    alices_clip = make_clip(alice)
+    bobs_clip = make_clip(bob)
     stack = Stack()
     try:
         stack.start_workers(1)

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from generator.engine.catalog import MODE_CHOICES, MODE_INFO
-from generator.forms import GenerateForm, random_seed
+from generator.forms import GenerateForm
 from generator.jobs import JobRefused, submit
 from generator.models import GenerationJob, ModelVersion
 from generator.serializers import (
@@ -73,9 +73,8 @@ class JobViewSet(
     def create(self, request, *args, **kwargs):
         if not isinstance(request.data, Mapping):
             raise ValidationError("Send the job's settings as a JSON object.")
+        # Omitted settings take the recipe's defaults in the form, as on the page.
         data = {k: v for k, v in request.data.items() if v is not None}
-        data.setdefault("seed", random_seed())
-        data.setdefault("strength", 0.5)
         form = GenerateForm(request.user, data)
         if not form.is_valid():
             raise form_errors(form)

@@ -1,68 +1,49 @@
-"""The Generate form: the one place a generation request is validated (pages and API)."""
+"""The Generate form: the one place a generation request is validated (pages and API).
+
+Its fields are made from the recipe (generator.engine.contract.RECIPE): the
+same names, words, defaults and limits as the API and ``manage.py generate``.
+"""
 
 from __future__ import annotations
-
-import secrets
 
 from django import forms
 from django.conf import settings
 
 from generator.engine.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.contract import MAX_SEED, RECIPE, Setting, random_seed, with_defaults
 from generator.models import ModelVersion
 from musicweb.library.models import Clip
 
-MAX_SEED = 2**31 - 1
+
+def form_field(setting: Setting) -> forms.Field:
+    """The form field for one recipe setting (querysets are narrowed per user in the form)."""
+    common = {"label": setting.label, "help_text": setting.help, "required": setting.required}
+    limits = {"min_value": setting.minimum, "max_value": setting.maximum}
+    initial = setting.initial if setting.required else setting.default
+    if setting.kind == "mode":
+        return forms.ChoiceField(choices=MODE_CHOICES, **common)
+    if setting.kind == "clip":
+        return forms.ModelChoiceField(queryset=Clip.objects.none(), to_field_name="uid", **common)
+    if setting.kind == "model":
+        return forms.ModelChoiceField(queryset=ModelVersion.objects.none(), **common)
+    if setting.kind == "float":
+        return forms.FloatField(initial=initial, **limits, **common)
+    if setting.kind == "int":
+        return forms.IntegerField(**limits, **common)
+    return forms.CharField(max_length=setting.max_length, **common)
 
 
-def random_seed() -> int:
-    return secrets.randbelow(MAX_SEED)
+RecipeForm = type(
+    "RecipeForm", (forms.Form,), {setting.name: form_field(setting) for setting in RECIPE}
+)
 
 
-class GenerateForm(forms.Form):
-    mode = forms.ChoiceField(
-        choices=MODE_CHOICES, help_text="How the music is made from your clips."
-    )
-    clip = forms.ModelChoiceField(
-        queryset=Clip.objects.none(),
-        required=False,
-        to_field_name="uid",
-        help_text="The clip to start from.",
-    )
-    clip2 = forms.ModelChoiceField(
-        queryset=Clip.objects.none(),
-        required=False,
-        to_field_name="uid",
-        label="Second clip",
-        help_text="For style transfer (its texture) and interpolate (where to end).",
-    )
-    model_version = forms.ModelChoiceField(
-        queryset=ModelVersion.objects.none(),
-        required=False,
-        label="Model",
-        help_text="Leave empty for the mode's default model.",
-    )
-    seconds = forms.FloatField(
-        min_value=1, initial=10, help_text="Length of the result in seconds."
-    )
-    strength = forms.FloatField(
-        min_value=0,
-        max_value=1,
-        initial=0.5,
-        help_text="Style: 0 keeps the first clip's content, 1 takes the second's texture. "
-        "Remix: 0 returns the clip, 1 ignores it.",
-    )
-    steps = forms.IntegerField(
-        min_value=1,
-        max_value=200,
-        required=False,
-        help_text="Diffusion modes: fewer steps are faster, more are finer. Empty for the default.",
-    )
-    seed = forms.IntegerField(
-        min_value=0,
-        max_value=MAX_SEED,
-        help_text="The same clip, settings and seed always give the same music.",
-    )
-    title = forms.CharField(max_length=200, required=False, help_text="Name your track.")
+class GenerateForm(RecipeForm):
+    """A generation request: the recipe's fields, the user's own clips, a model for the mode.
+
+    Omitted settings take the recipe's defaults (a fresh seed, strength 0.5),
+    so the page and the API accept the same requests.
+    """
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,6 +87,8 @@ class GenerateForm(forms.Form):
         elif mode not in version.modes:
             self.add_error("model_version", f"{version.label} does not serve {info.label}.")
         data["model_version"] = version
+        filled = with_defaults(data)
+        data.update({name: value for name, value in filled.items() if name not in self.errors})
         if not data.get("title"):
             source = data.get("clip")
             data["title"] = (

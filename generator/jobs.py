@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from generator.engine.catalog import MODE_INFO
+from generator.engine.contract import SETTINGS, with_defaults
 from generator.models import GenerationJob
 
 MAX_TURN = 100  # the queue's lowest priority is -100
@@ -43,22 +44,15 @@ def check_limits(user) -> None:
 
 
 def submit(user, data: dict) -> GenerationJob:
-    """Create a queued job from GenerateForm's cleaned data and enqueue it once committed."""
+    """Create a queued job from GenerateForm's cleaned data and enqueue it once committed.
+
+    Every recipe setting becomes a column of the row; one left out takes its default.
+    """
     with transaction.atomic():
         check_limits(user)
         clips = [c for c in (data.get("clip"), data.get("clip2")) if c]
         job = GenerationJob.objects.create(
-            owner=user,
-            title=data["title"],
-            mode=data["mode"],
-            model_version=data["model_version"],
-            clip=data.get("clip"),
-            clip2=data.get("clip2"),
-            source_names=[c.title for c in clips],
-            seconds=data["seconds"],
-            strength=0.5 if data.get("strength") is None else data["strength"],
-            steps=data.get("steps"),
-            seed=data["seed"],
+            owner=user, source_names=[c.title for c in clips], **with_defaults(data)
         )
         transaction.on_commit(lambda: enqueue(job))
     return job
@@ -88,17 +82,9 @@ def enqueue(job) -> None:
 
 def resubmit(job: GenerationJob, *, new_seed: int | None = None) -> GenerationJob:
     """Queue the same recipe again (Retry keeps the seed; Generate again picks a new one)."""
-    data = {
-        "title": job.title,
-        "mode": job.mode,
-        "model_version": job.model_version,
-        "clip": job.clip,
-        "clip2": job.clip2,
-        "seconds": job.seconds,
-        "strength": job.strength,
-        "steps": job.steps,
-        "seed": job.seed if new_seed is None else new_seed,
-    }
+    data = {name: getattr(job, name) for name in SETTINGS}
+    if new_seed is not None:
+        data["seed"] = new_seed
     needed = MODE_INFO[job.mode].clips
     if (needed >= 1 and job.clip is None) or (needed >= 2 and job.clip2 is None):
         raise JobRefused("A source clip of this job was deleted; pick another one.")

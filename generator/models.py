@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from generator import live
 from generator.engine.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.contract import SETTINGS, record
 
 
 def json_safe(value):
@@ -435,7 +436,7 @@ class GenerationJob(LeasedJob):
     )
     source_names = models.JSONField(default=list, help_text="Clip titles at submission time.")
     seconds = models.FloatField()
-    strength = models.FloatField(default=0.5)
+    strength = models.FloatField(default=SETTINGS["strength"].default)
     steps = models.PositiveIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
     track = models.OneToOneField(
@@ -472,17 +473,13 @@ class GenerationJob(LeasedJob):
 
     @property
     def recipe(self) -> dict:
-        """Everything needed to reproduce the result."""
-        return {
-            "mode": self.mode,
-            "model": self.model_version.label,
-            "model_version_id": self.model_version_id,
-            "seed": self.seed,
-            "seconds": self.seconds,
-            "strength": self.strength,
-            "steps": self.steps,
-            "sources": self.source_names,
-        }
+        """Everything needed to reproduce the result (stored with its track)."""
+        return record(
+            {name: getattr(self, name) for name in SETTINGS},
+            model=self.model_version.label,
+            model_version_id=self.model_version_id,
+            sources=self.source_names,
+        )
 
     def state(self) -> dict:
         state = super().state()

@@ -186,9 +186,7 @@ def run_job(job_id: int, worker: str = WORKER_ID, task_id: str = "") -> str:
             samples = modes.generate(
                 job.mode,
                 clips,
-                modes.Params(
-                    seconds=job.seconds, seed=job.seed, strength=job.strength, steps=job.steps
-                ),
+                modes.Params.of(job),
                 model=model,
                 progress=lambda stage, fraction, **_: reporter.progress(
                     stage, 0.02 + 0.9 * fraction

@@ -10,40 +10,29 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generator.engine.catalog import MODE_INFO
-from generator.forms import GenerateForm, random_seed
+from generator.engine.contract import SETTINGS, random_seed
+from generator.forms import GenerateForm
 from generator.jobs import JobRefused, resubmit, submit
 from generator.models import GenerationJob, ModelVersion
 from musicweb.library.models import Clip
 
 
 def _initial_from_job(job: GenerationJob) -> dict:
-    return {
-        "mode": job.mode,
-        "clip": job.clip.uid if job.clip else None,
-        "clip2": job.clip2.uid if job.clip2 else None,
-        "model_version": job.model_version_id,
-        "seconds": job.seconds,
-        "strength": job.strength,
-        "steps": job.steps,
-        "seed": job.seed,
-        "title": job.title,
-    }
+    """Every recipe setting of a job, as the form takes it ("Edit settings")."""
+    initial = {}
+    for name, setting in SETTINGS.items():
+        value = getattr(job, name)
+        if setting.kind == "clip":
+            value = value.uid if value else None
+        elif setting.kind == "model":
+            value = value.pk
+        initial[name] = value
+    return initial
 
 
 def _initial_from_query(request) -> dict:
     """Refill the form from a link, e.g. the gallery's "try these settings" or a clip page."""
-    allowed = (
-        "mode",
-        "clip",
-        "clip2",
-        "model_version",
-        "seconds",
-        "strength",
-        "steps",
-        "seed",
-        "title",
-    )
-    return {key: request.GET[key] for key in allowed if request.GET.get(key)}
+    return {name: request.GET[name] for name in SETTINGS if request.GET.get(name)}
 
 
 def _mode_versions() -> dict[str, list[dict]]:

@@ -25,7 +25,7 @@ from websockets.sync.client import connect
 from generator.models import GenerationJob
 from musicweb.gallery.models import Track
 from tests.conftest import REPO
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 from tests.stack import Stack, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -187,7 +187,7 @@ def test_it_survives_a_killed_web_process_and_a_killed_worker_under_load(alice, 
     results: list = []
     try:
         serve.wait_ready(workers=2)
-        clips = {user: make_clip(user, tmp_path) for user in (alice, bob)}
+        clips = {user: make_clip(user) for user in (alice, bob)}
         jobs = [make_job(user, clips[user], seconds=8, seed=i) for i in range(2) for user in clips]
         asker = threading.Thread(target=_keep_asking, args=(serve.url, stop, results), daemon=True)
         asker.start()

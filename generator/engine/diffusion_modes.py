@@ -2,10 +2,9 @@
 
 All four drive one small U-Net (generator/nets/unet.py) with the DDIM sampler
 of generator/diffusion.py over normalised log-mels, and the engine's
-Griffin-Lim (generator/vocoder.py) for phase. Each mode is registered into
-``generator.engine.modes.MODES`` when this module is imported (modes.py imports it at
-its end), and is called through ``modes.generate``, which validates the
-request and guarantees the output length.
+Griffin-Lim (generator/vocoder.py) for phase. generator.engine.modes lists
+them in its registry and calls them through ``modes.generate``, which
+validates the request and guarantees the output length.
 
 Why these recipes, in one line each:
 - remix is SDEdit: noise the clip's mel to time ``strength`` and denoise, so
@@ -18,6 +17,11 @@ Why these recipes, in one line each:
   from A to B, and denoises the result.
 - dream denoises seeded Gaussian noise from t = 1.
 
+Remix, interpolate and dream denoise in overlapping windows of at most
+REPAINT_WIDTH frames (diffusion.ddim_sample with ``window``): the network's
+memory is that of one window whatever the duration, progress and the cancel
+check come once per window, and the blended overlaps leave no seam.
+
 Shapes: audio is float32[T] at 22,050 Hz; mels are Tensor[1, 1, 128, frames].
 No Django imports.
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +38,18 @@ import numpy as np
 import torch
 
 from generator.engine import audio, checkpoints, diffusion, vocoder
+from generator.engine.contract import SETTINGS, CancelCheck, Progress, stop_if_cancelled
 from generator.engine.diffusion import MelNorm
 from generator.engine.errors import EngineError, InvalidInput
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
-Cancelled = Callable[[], bool]
-
 DEFAULT_STEPS = 20
-MAX_STEPS = 200
+# remix, interpolate, dream: the network sees at most REPAINT_WIDTH frames (5.9 s) at a
+# time, and neighbouring windows share REPAINT_OVERLAP frames (0.74 s) to blend over.
+REPAINT_WIDTH = 512
+REPAINT_OVERLAP = 64
+MEL_BLOCK = 2048  # frames (24 s) of a clip analysed at once
 # continue: each new window is CONTINUE_WIDTH frames of which the first
 # CONTINUE_CONTEXT are known (0.74 s of context, 1.49 s of new audio a window).
 CONTINUE_WIDTH = 192
@@ -73,8 +79,9 @@ def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm]:
 
 def _steps(params: Any, fraction: float = 1.0) -> int:
     steps = DEFAULT_STEPS if params.steps is None else int(params.steps)
-    if not 1 <= steps <= MAX_STEPS:
-        raise InvalidInput(f"Steps must be between 1 and {MAX_STEPS}.")
+    limits = SETTINGS["steps"]
+    if not limits.minimum <= steps <= limits.maximum:
+        raise InvalidInput(f"Steps must be between {limits.minimum} and {limits.maximum}.")
     return max(1, math.ceil(steps * fraction))
 
 
@@ -91,8 +98,23 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
 
 
 def _mel(samples: np.ndarray, norm: MelNorm) -> torch.Tensor:
-    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames]."""
-    return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
+    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames].
+
+    Long audio is analysed MEL_BLOCK frames at a time, each block from the
+    samples its frames reach, so the STFT's memory is one block's.
+    """
+    frames = vocoder.n_frames(len(samples))
+    if frames <= MEL_BLOCK:
+        return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
+    reach = audio.N_FFT // 2 // audio.HOP  # frames of samples a frame sees either side
+    out = torch.empty(1, 1, audio.N_MELS, frames)
+    for first in range(0, frames, MEL_BLOCK):
+        last = min(first + MEL_BLOCK, frames)
+        skip = min(first, reach)  # frames analysed only to give the block's first its samples
+        segment = samples[(first - skip) * audio.HOP : (last - 1 + reach) * audio.HOP]
+        mel = audio.log_mel(torch.from_numpy(segment))
+        out[0, 0, :, first:last] = norm.encode(mel[:, skip : skip + last - first])
+    return out
 
 
 def _noise(shape: Sequence[int], seed: int, offset: int = 0) -> torch.Tensor:
@@ -104,7 +126,7 @@ def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     """A progress callback that maps a sub-task's 0..1 onto lo..hi of the whole."""
     if progress is None:
         return None
-    return lambda stage, fraction: progress(stage, lo + (hi - lo) * fraction)
+    return lambda stage, fraction, **fields: progress(stage, lo + (hi - lo) * fraction, **fields)
 
 
 def _vocode(
@@ -113,16 +135,13 @@ def _vocode(
     length: int,
     seed: int,
     progress: Progress | None,
-    cancelled: Cancelled | None,
+    cancelled: CancelCheck | None,
 ) -> np.ndarray:
     """Normalised mel Tensor[1, 1, 128, F] -> audio float32[length], seeded phase."""
     log_mel = norm.decode(x[0, 0]).clamp(math.log(audio.LOG_FLOOR), 8.0)
 
     def step(fraction: float) -> None:
-        if cancelled is not None and cancelled():
-            from generator.engine.errors import Cancelled as CancelledError
-
-            raise CancelledError("Generation was cancelled.")
+        stop_if_cancelled(cancelled, "Generation was cancelled.")
         if progress is not None:
             progress("reconstructing phase", DENOISE_SHARE + (1 - DENOISE_SHARE) * fraction)
 
@@ -149,7 +168,7 @@ def _repaint(
     length: int,
     stage: str,
     progress: Progress | None,
-    cancelled: Cancelled | None,
+    cancelled: CancelCheck | None,
 ) -> np.ndarray:
     """Denoise x_t Tensor[1, 1, 128, F] from t_start to 0 and vocode it to float32[length]."""
     x0 = diffusion.ddim_sample(
@@ -160,6 +179,8 @@ def _repaint(
         progress=_stage(progress, 0.0, DENOISE_SHARE),
         cancelled=cancelled,
         stage=stage,
+        window=REPAINT_WIDTH,
+        overlap=REPAINT_OVERLAP,
     )
     return _vocode(x0, norm, length, params.seed, progress, cancelled)
 
@@ -285,22 +306,3 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
         out[len(clip) - fade : len(clip)] = a * (1 - ramp) + b * ramp
     out[len(clip) :] = generated[join:]
     return np.clip(out, -1.0, 1.0)
-
-
-_RUNS = {
-    "remix": run_remix,
-    "continue": run_continue,
-    "interpolate": run_interpolate,
-    "dream": run_dream,
-}
-
-
-def register_all() -> None:
-    """Register the four trained modes into modes.MODES (words from the catalog)."""
-    from generator.engine import modes
-
-    for name, run in _RUNS.items():
-        modes.register(modes.Mode(name=name, needs_model=True, run=run))
-
-
-register_all()

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,10 @@ from torch.nn import functional as F
 
 from generator.engine import audio, checkpoints
 from generator.engine import corpus as corpus_mod
+from generator.engine.contract import CancelCheck, Progress
 from generator.engine.diffusion import MelNorm, q_sample, v_target
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, float], None]
-Cancelled = Callable[[], bool]
 
 STATE_WEIGHTS = "train_state.safetensors"
 STATE_JSON = "train_state.json"
@@ -307,7 +305,7 @@ def train(
     resume: bool = False,
     validation: Sequence[str | Path] | None = None,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> Path:
     """Train ``cfg.steps`` steps on ``data`` and write a checkpoint into out_dir.
 

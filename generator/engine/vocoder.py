@@ -11,6 +11,12 @@ gradient (FISTA), all in float32. About 1.5 ms per Griffin-Lim iteration for
 
 Parameters are those of generator.engine.audio (n_fft 1024, hop 256, Hann, centred
 with reflect padding), so ``stft`` here equals ``audio.stft`` transposed.
+
+Long spectrograms are inverted block by block (``VocoderConfig.block_frames``)
+so memory stays that of one block whatever the length: each block starts with
+the last few frames of the one before, their phase held fixed, and runs a few
+frames past what it keeps, so the phase carries across the join. A spectrogram
+that fits one block is inverted in one go, exactly as before blocks existed.
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ class VocoderConfig:
     n_iter: int = 32  # Griffin-Lim iterations
     momentum: float = 0.99  # fast Griffin-Lim (Perraudin et al. 2013)
     mel_iter: int = 30  # projected-gradient refinements of the mel pseudo-inverse
+    block_frames: int = 1024  # longest span inverted at once (11.9 s)
+    block_context: int = 8  # frames of the previous block whose phase a block keeps
+    block_lookahead: int = 16  # frames past its end a block also shapes, then drops
 
 
 DEFAULT = VocoderConfig()
@@ -147,13 +156,30 @@ def griffin_lim(
     fraction done.
     """
     mag = magnitude.transpose(-1, -2).contiguous()  # [B, frames, N_BINS]
-    batch, count = mag.shape[:2]
     if length is None:
-        length = (count - 1) * HOP
+        length = (mag.shape[1] - 1) * HOP
+    angles = _random_angles(mag, generator)
+    return istft(mag * _iterate(mag, angles, config, step), length)
+
+
+def _random_angles(mag: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    phase = torch.rand(mag.shape, generator=generator) * (2 * math.pi)
+    return torch.polar(torch.ones_like(mag), phase)
+
+
+def _iterate(
+    mag: torch.Tensor,
+    angles: torch.Tensor,
+    config: VocoderConfig,
+    step: Step | None,
+    locked: int = 0,
+) -> torch.Tensor:
+    """Griffin-Lim iterations on Tensor[B, frames, N_BINS]; the first ``locked`` frames keep
+    their given phase. Returns the final unit phases."""
+    batch, count = mag.shape[:2]
     window = _window()
     norm = _inverse_norm(count)
-    phase = torch.rand(mag.shape, generator=generator) * (2 * math.pi)
-    angles = torch.polar(torch.ones_like(mag), phase)
+    fixed = angles[:, :locked].clone()
     previous = torch.zeros_like(angles)
     spec = torch.empty_like(angles)
     beta = config.momentum / (1 + config.momentum)
@@ -166,10 +192,12 @@ def griffin_lim(
         padded = _overlap_add(frames.reshape(batch, count, _OVERLAP, HOP)).mul_(norm)
         rebuilt = torch.fft.rfft(padded.unfold(-1, N_FFT, HOP) * window, dim=-1)
         angles = torch.sub(rebuilt, previous, alpha=beta).sgn_()
+        if locked:
+            angles[:, :locked] = fixed
         previous = rebuilt
         if step is not None:
             step((i + 1) / config.n_iter)
-    return istft(mag * angles, length)
+    return angles
 
 
 def log_mel_to_audio(
@@ -180,10 +208,61 @@ def log_mel_to_audio(
     generator: torch.Generator | None = None,
     step: Step | None = None,
 ) -> torch.Tensor:
-    """Invert audio.log_mel: Tensor[B, n_mels, frames] (or [n_mels, frames]) -> Tensor[B, T]."""
+    """Invert audio.log_mel: Tensor[B, n_mels, frames] (or [n_mels, frames]) -> Tensor[B, T].
+
+    Spectrograms longer than ``config.block_frames`` are inverted block by block.
+    """
     batched = log_mel if log_mel.dim() == 3 else log_mel[None]
-    power = mel_to_power(batched.float().exp(), config.mel_iter)
-    return griffin_lim(power.sqrt(), length, config=config, generator=generator, step=step)
+    if batched.shape[-1] <= config.block_frames:
+        power = mel_to_power(batched.float().exp(), config.mel_iter)
+        return griffin_lim(power.sqrt(), length, config=config, generator=generator, step=step)
+    return _blockwise(batched, length, config, generator, step)
+
+
+@torch.inference_mode()
+def _blockwise(
+    log_mel: torch.Tensor,
+    length: int | None,
+    config: VocoderConfig,
+    generator: torch.Generator | None,
+    step: Step | None,
+) -> torch.Tensor:
+    """Invert Tensor[B, n_mels, frames] in blocks; only the result grows with the length.
+
+    Block k keeps frames [k * kept, (k + 1) * kept). It also takes the last
+    ``block_context`` kept frames of block k - 1 with their final phase held
+    fixed, and shapes ``block_lookahead`` frames past its own end, so the frames
+    it keeps were made knowing both neighbours. The kept frames are
+    overlap-added into the output as they come.
+    """
+    batch, _, count = log_mel.shape
+    if length is None:
+        length = (count - 1) * HOP
+    context, ahead = config.block_context, config.block_lookahead
+    kept = config.block_frames - context - ahead
+    blocks = math.ceil(count / kept)
+    out = log_mel.new_zeros(batch, (count + _OVERLAP - 1) * HOP)
+    wsum = log_mel.new_zeros(1, (count + _OVERLAP - 1) * HOP)
+    carried = None  # final phase of the previous block's last kept frames
+    for k in range(blocks):
+        first, last = k * kept, min((k + 1) * kept, count)
+        start, stop = max(first - context, 0), min(last + ahead, count)
+        power = mel_to_power(log_mel[..., start:stop].float().exp(), config.mel_iter)
+        mag = power.sqrt().transpose(-1, -2).contiguous()
+        angles = _random_angles(mag, generator)
+        locked = first - start
+        if locked:
+            angles[:, :locked] = carried
+        sub = None if step is None else (lambda f, k=k: step((k + f) / blocks))
+        angles = _iterate(mag, angles, config, sub, locked)
+        keep = slice(locked, locked + last - first)
+        carried = angles[:, keep][:, -context:].clone()
+        frames = torch.fft.irfft(mag[:, keep] * angles[:, keep], n=N_FFT, dim=-1) * _window()
+        span = slice(first * HOP, (last + _OVERLAP - 1) * HOP)
+        out[:, span] += _overlap_add(frames.reshape(batch, last - first, _OVERLAP, HOP))
+        wsum[:, span] += _overlap_add(_window_blocks().expand(last - first, -1, -1)[None])
+    start = N_FFT // 2
+    return (out / wsum.clamp_min(1e-8))[:, start : start + length]
 
 
 @torch.inference_mode()

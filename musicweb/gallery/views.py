@@ -27,6 +27,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from generator.engine.contract import settings_from_record
 from musicweb import files, permissions
 from musicweb.files import serve
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm, RatingForm, ReportForm
@@ -254,15 +255,12 @@ def share_urls(request, track: Track) -> dict | None:
 
 def _detail_context(request, track: Track, **extra) -> dict:
     user = request.user
-    recipe = track.recipe or {}
-    try_params = {
-        "mode": track.mode,
-        "seconds": recipe.get("seconds") or track.duration,
-        "strength": recipe.get("strength"),
-        "steps": recipe.get("steps"),
-        "seed": recipe.get("seed"),
-        "model_version": recipe.get("model_version_id") or track.model_version_id,
-    }
+    try_params = settings_from_record(
+        track.recipe or {},
+        mode=track.mode,
+        seconds=track.duration,
+        model_version=track.model_version_id,
+    )
     context = {
         "track": track,
         "recipe": track.recipe_for(user),
@@ -274,7 +272,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
         "report_form": ReportForm(),
         "publish_form": PublishForm(instance=track),
         "similar": track.similar() if track.is_public else [],
-        "try_query": urlencode({k: v for k, v in try_params.items() if v is not None}),
+        "try_query": urlencode(try_params),
         "formats": FORMATS,
         "share": share_urls(request, track),
     }

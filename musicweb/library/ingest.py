@@ -78,15 +78,17 @@ def ingest(owner, upload: UploadedFile) -> Clip:
     except audio.AudioError as exc:
         raise UploadRejected(str(exc)) from None
     prepared = audio.prepare(decoded)
-    labels, _ = describe(prepared)
+    mel = audio.log_mel(prepared)  # once, for the tagger and the picture
+    labels, embedding = describe(prepared, mel)
     analysis = audio.encode(prepared, "flac")
-    spectrogram = audio.spectrogram_png(audio.log_mel(prepared).numpy())
+    spectrogram = audio.spectrogram_png(mel.numpy())
     stored = upload.size + len(analysis) + len(spectrogram)
 
     clip = Clip(
         owner=owner,
         title=PurePath(name).stem[:200] or name[:200],
         tags=format_tags(labels),
+        embedding=embedding,
         original_name=name,
         peaks=audio.waveform_peaks(prepared),
         format=decoded.format,

@@ -10,7 +10,8 @@ from django.core import mail
 
 from musicweb.library.models import Clip
 from tests.accounts.helpers import change_password, let_the_pause_pass
-from tests.conftest import make_user, synth_tone
+from tests.conftest import synth_tone
+from tests.factories import make_user
 from tests.library.helpers import media_files, upload_path
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Two real web processes (daphne, as deployed) share one log-in throttle: the counts live
+"""Two real web processes (uvicorn, as deployed) share one log-in throttle: the counts live
 in the database, and a refused log-in page still shows its form."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.stack import Stack
 
 pytestmark = [

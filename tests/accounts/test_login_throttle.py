@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.accounts.helpers import age_failures, let_the_pause_pass
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import make_user
 from tests.e2e.conftest import shot
-from tests.gallery.helpers import make_track
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job, make_track, make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,7 +33,7 @@ def _visit(page, url: str, console: list[str]) -> None:
 
 def test_it_runs_every_page_under_the_policy(new_page, site, tmp_path):
     alice = make_user("alice", quota_mb=2)  # a small quota, so that the meter shows some use
-    clip = make_clip(alice, tmp_path)
+    clip = make_clip(alice)
     job = make_job(alice, clip)
     track = make_track(make_user("bob"), "Night drive")
     page = new_page(alice)

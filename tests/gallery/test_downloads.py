@@ -18,8 +18,8 @@ from django.test import Client
 
 from generator.engine import audio
 from musicweb.gallery.models import FORMATS, Track, track_folder
+from tests.factories import make_track
 from tests.full_disk import full_disk
-from tests.gallery.helpers import make_track
 from tests.library.helpers import media_files
 
 DERIVED = [fmt for fmt in FORMATS if fmt != "wav"]

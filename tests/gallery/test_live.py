@@ -10,7 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from musicweb.gallery.routing import websocket_urlpatterns
-from tests.gallery.helpers import answer_to_frame, make_track
+from tests.factories import make_track
+from tests.sockets import answer_to_frame
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 

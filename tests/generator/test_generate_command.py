@@ -11,6 +11,7 @@ import soundfile as sf
 from django.core.management import CommandError, call_command
 
 from generator.engine import audio
+from generator.engine.contract import MAX_SEED
 from tests.conftest import real_recording, synth_tone
 
 TRUMPET = "sorohanro_solo_trumpet.ogg"
@@ -121,3 +122,14 @@ def test_it_refuses_an_unknown_output_format(tmp_path):
         call_command("generate", "--mode", "variation", "--clip", str(real_recording(TRUMPET)),
                      "--seconds", "1", "--out", str(tmp_path / "x.aiff"))  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_draws_a_seed_when_none_is_given_and_prints_it_to_reproduce(tmp_path):
+    clip = str(real_recording(TRUMPET))
+    args = ["--mode", "variation", "--clip", clip, "--seconds", "1", "--steps", "2"]
+    first = generate(*args, "--out", str(tmp_path / "a.wav"))
+    second = generate(*args, "--out", str(tmp_path / "b.wav"))
+    assert first["seed"] != second["seed"]
+    assert all(0 <= r["seed"] <= MAX_SEED for r in (first, second))
+    generate(*args, "--seed", str(first["seed"]), "--out", str(tmp_path / "again.wav"))
+    assert (tmp_path / "again.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()

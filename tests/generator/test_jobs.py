@@ -16,14 +16,14 @@ from generator.engine.catalog import MODE_INFO
 from generator.forms import GenerateForm
 from generator.jobs import JobRefused, submit
 from generator.models import GenerationJob, ModelVersion
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clip(alice, tmp_path):
-    return make_clip(alice, tmp_path)
+def clip(alice):
+    return make_clip(alice)
 
 
 def _post(client, **fields):
@@ -102,7 +102,7 @@ def test_it_refuses_a_model_that_does_not_serve_the_mode(client, alice, clip):
     assert "does not serve Variation" in " ".join(response.context["form"].errors["model_version"])
 
 
-def test_it_limits_active_jobs_per_user(client, alice, bob, clip, settings, tmp_path):
+def test_it_limits_active_jobs_per_user(client, alice, bob, clip, settings):
     settings.MAX_ACTIVE_JOBS = 2
     for _ in range(2):
         make_job(alice, clip)
@@ -110,7 +110,7 @@ def test_it_limits_active_jobs_per_user(client, alice, bob, clip, settings, tmp_
     response = _post(client, clip=clip.uid)
     assert "the limit is 2" in response.content.decode()
     assert GenerationJob.objects.count() == 2
-    make_job(bob, make_clip(bob, tmp_path))  # others are not affected
+    make_job(bob, make_clip(bob))  # others are not affected
     GenerationJob.objects.filter(owner=alice).first().cancel()
     assert _post(client, clip=clip.uid).status_code == 302
 
@@ -153,9 +153,9 @@ def test_it_refills_the_form_from_a_job_and_queues_again(
     assert GenerationJob.objects.latest("created").seed != 99
 
 
-def test_it_lists_my_jobs_only(client, alice, bob, clip, tmp_path):
+def test_it_lists_my_jobs_only(client, alice, bob, clip):
     make_job(alice, clip, title="alice's tune")
-    make_job(bob, make_clip(bob, tmp_path), title="bob's tune")
+    make_job(bob, make_clip(bob), title="bob's tune")
     client.force_login(alice)
     html = client.get("/jobs/").content.decode()
     assert "alice&#x27;s tune" in html and "bob&#x27;s tune" not in html

@@ -12,6 +12,8 @@ from generator.engine import checkpoints, training
 from generator.engine.errors import Cancelled
 from tests.generator.trained_helpers import TINY_TAGGER, TINY_UNET, synth_piece, write_clip
 
+pytestmark = pytest.mark.slow  # trains networks
+
 
 def _cfg(arch: str = "unet", steps: int = 4, **kw) -> training.TrainConfig:
     hp = TINY_UNET if arch == "unet" else TINY_TAGGER

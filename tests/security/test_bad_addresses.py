@@ -33,7 +33,7 @@ def test_it_refuses_a_model_number_no_row_can_have_in_the_api(model):
 
 
 def test_it_leaves_out_a_gallery_model_filter_no_row_can_have(alice):
-    from tests.gallery.helpers import make_track
+    from tests.factories import make_track
 
     make_track(alice, "Still listed")
     response = _client().get(f"/gallery/?model={HUGE}")

@@ -8,10 +8,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from musicweb.asgi import application
-from tests.gallery.helpers import answer_to_frame
-from tests.security.conftest import make_clip, make_job
+from tests.factories import make_clip, make_job
+from tests.sockets import answer_to_frame
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
+pytestmark = [pytest.mark.django_db(transaction=True, databases="__all__")]
 GOOD_ORIGIN = b"http://127.0.0.1:8000"
 
 
@@ -130,7 +130,7 @@ def test_it_still_answers_a_refresh_request(alice, job):
 @pytest.mark.scaleout
 def test_it_opens_a_socket_whose_session_cookie_holds_a_nul_as_a_visitor(alice):
     """PostgreSQL refuses NUL in text: the session lookup must never see such a key."""
-    from tests.gallery.helpers import make_track
+    from tests.factories import make_track
 
     track = make_track(alice, "Public")
     connected, code, first = _connect(
