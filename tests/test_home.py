@@ -7,8 +7,7 @@ import pytest
 
 from generator.engine.catalog import MODE_INFO
 from musicweb.views import MUSICIAN_WORDS
-from tests.gallery.helpers import make_track
-from tests.generator.jobhelpers import make_clip
+from tests.factories import make_clip, make_track, tone
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +32,7 @@ def test_it_explains_every_mode_in_a_musicians_words(client):
 
 def test_it_shows_a_user_their_latest_takes_and_clips(client, alice, bob, tmp_path):
     make_track(alice, "Alice private take", published=False)
-    make_clip(alice, tmp_path, name="alice-riff", real=False)
+    make_clip(alice, "alice-riff", samples=tone(3.0))
     make_track(bob, "Bob private take", published=False)
     client.force_login(alice)
     html = client.get("/").content.decode()

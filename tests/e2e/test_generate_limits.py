@@ -10,9 +10,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from generator.models import GenerationJob
-from tests.conftest import make_user
 from tests.e2e.conftest import PHONE, shot
-from tests.generator.jobhelpers import make_clip
+from tests.factories import make_clip, make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,7 +25,7 @@ def _mmss(seconds: float) -> str:
 
 def test_it_shows_limits_and_refuses_a_length_before_submit(new_page, site, tmp_path):
     pia = make_user("pia")
-    clip = make_clip(pia, tmp_path)
+    clip = make_clip(pia)
     page = new_page(pia, viewport=PHONE)
     page.goto(f"/generate/?clip={clip.uid}")
     help_text = page.locator("[data-field=seconds] .helptext")

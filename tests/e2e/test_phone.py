@@ -10,10 +10,8 @@ from playwright.sync_api import expect
 from generator.models import GenerationJob, JobStatus
 from musicweb.gallery.models import Track
 from musicweb.library.models import Clip
-from tests.conftest import make_user
 from tests.e2e.conftest import DESKTOP, PHONE, shot
-from tests.gallery.helpers import make_track
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job, make_track, make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,7 +51,7 @@ def _pages(clip: Clip, track: Track, job: GenerationJob, username: str) -> dict[
 def test_it_never_scrolls_sideways_with_long_names(new_page, site, tmp_path):
     assert len(LONG) == 120
     ivy = make_user("ivy")
-    clip = make_clip(ivy, tmp_path)
+    clip = make_clip(ivy)
     Clip.objects.filter(pk=clip.pk).update(title=LONG, original_name=f"{LONG}.ogg")
     track = make_track(ivy, title=LONG, tags="long, names")
     job = make_job(ivy, clip, title=LONG)

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import make_user
 from tests.e2e.conftest import PHONE, shot
-from tests.gallery.helpers import make_track
+from tests.factories import make_track, make_user
 
 pytestmark = [
     pytest.mark.browser,

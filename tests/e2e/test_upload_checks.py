@@ -11,8 +11,9 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from musicweb.library.models import Clip
-from tests.conftest import make_user, real_recording
+from tests.conftest import real_recording
 from tests.e2e.conftest import PHONE, shot
+from tests.factories import make_user
 
 pytestmark = [
     pytest.mark.browser,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator.models import ModelVersion
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 

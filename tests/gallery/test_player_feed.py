@@ -7,8 +7,7 @@ import pytest
 from django.template import Context, Template
 
 from musicweb.gallery.templatetags.music import mmss
-from tests.gallery.helpers import make_track
-from tests.generator.jobhelpers import make_clip
+from tests.factories import make_clip, make_track, tone
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def test_it_keeps_a_private_tracks_peaks_from_others(client, alice, bob):
 
 
 def test_it_serves_clip_peaks_to_the_owner_only(client, alice, bob, tmp_path):
-    clip = make_clip(alice, tmp_path, real=False)
+    clip = make_clip(alice, samples=tone(3.0))
     assert client.get(f"/library/{clip.uid}/peaks.json").status_code == 302  # log in first
     client.force_login(bob)
     assert client.get(f"/library/{clip.uid}/peaks.json").status_code == 404

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from generator.engine import audio
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from generator import live, runner
 from generator.forms import GenerateForm
 from generator.jobs import submit
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 from tests.generator.test_runner import _listen
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
@@ -29,5 +29,5 @@ def test_it_never_says_analysing_clip_for_a_dream(alice, tmp_path):
     assert dream.clip is None
     stages = _stages(dream)
     assert stages and not [stage for stage in stages if "clip" in stage], stages
-    variation = _stages(make_job(alice, make_clip(alice, tmp_path), seconds=1))
+    variation = _stages(make_job(alice, make_clip(alice), seconds=1))
     assert "analysing clip" in variation  # a mode with a clip still says what it does
