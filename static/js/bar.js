@@ -3,6 +3,7 @@
 // draws the waveform from the peaks the server stored (click or drag to seek),
 // counts gallery plays, answers space and the arrow keys, and remembers where it
 // was across full page loads (a form post) in sessionStorage.
+import { mmss } from "./time.js";
 import { drawPeaks, fractionAt } from "./waveform.js";
 
 const STORE = "musicweb.player";
@@ -14,13 +15,6 @@ let queue = [];
 let index = -1;
 let peaks = [];
 const counted = new Set();
-
-// Format seconds as m:ss, the way players show time.
-export function mmss(seconds) {
-  if (!Number.isFinite(seconds) || seconds < 0) return "0:00";
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
-}
 
 // Read a play button's data-* attributes into a queue item.
 export function itemFrom(button) {

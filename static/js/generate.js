@@ -1,5 +1,7 @@
 // Show only the controls the chosen mode uses, and offer only the model
 // versions that serve it.
+import { mmss } from "./time.js";
+
 const form = document.querySelector("[data-generate-form]");
 const versions = JSON.parse(document.getElementById("mode-versions").textContent);
 const field = (name) => form.querySelector(`[data-field="${name}"]`);
@@ -32,11 +34,6 @@ secondsError.className = "errorlist";
 secondsError.setAttribute("role", "alert");
 secondsError.hidden = true;
 seconds.after(secondsError);
-
-function mmss(total) {
-  const whole = Math.floor(total);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
-}
 
 function lengthLimit() {
   const chosen = form.querySelector("input[name=mode]:checked");

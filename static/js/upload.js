@@ -1,5 +1,7 @@
 // Upload clips by drag and drop or the file picker, one request per file so
 // each file has its own progress bar and its own error message.
+import { mmss } from "./time.js";
+
 const form = document.querySelector("[data-upload-form]");
 
 function csrfToken() {
@@ -34,11 +36,6 @@ function fail(view, reason) {
 
 function megabytes(bytes) {
   return `${(bytes / 1048576).toFixed(1)} MB`;
-}
-
-function mmss(seconds) {
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 // The length as the browser reads it, or null where it cannot (the server decides then).
