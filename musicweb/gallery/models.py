@@ -426,6 +426,9 @@ class Track(models.Model):
     def format_name(self, fmt: str) -> str:
         return f"{track_folder(self)}/track.{fmt}"
 
+    def thumbnail_name(self) -> str:
+        return f"{track_folder(self)}/thumbnail.webp"
+
     def urls(self) -> dict:
         return {
             "page": self.get_absolute_url(),
