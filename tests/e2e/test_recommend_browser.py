@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from musicweb.recommend.models import Skip
-from tests.conftest import make_user
 from tests.e2e.conftest import DESKTOP, PHONE, shot
+from tests.factories import make_user
 from tests.recommend.helpers import make_styled
 
 pytestmark = [

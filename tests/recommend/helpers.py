@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from musicweb.gallery.models import Play, Track
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 SIZE = 8
 
