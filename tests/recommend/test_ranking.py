@@ -124,3 +124,13 @@ def test_it_sees_history_changed_by_another_process(bob, shelf):
     plays_of(bob).delete()
     cache.set(user_token_key(bob.pk), token)  # this process never heard of the deletion
     assert {r.kind for _, r in data.recommendations(bob)} == {"popular"}
+
+
+def test_it_uses_the_embeddings_of_uploaded_clips(bob, shelf):
+    from tests.factories import make_clip
+    from tests.recommend.helpers import style_embedding
+
+    make_clip(bob, "My strings", embedding=style_embedding(1, 0.05))
+    first, reason = data.recommendations(bob)[0]
+    assert first.title.startswith("Orchestra")
+    assert reason.text == "because of your clip My strings"
