@@ -146,7 +146,8 @@ def _wesnoth(
     return pieces
 
 
-def _soundfont() -> Path | None:
+def soundfont() -> Path | None:
+    """The first General MIDI SoundFont installed, or None."""
     return next((sf2 for sf2 in SOUNDFONTS if sf2.exists()), None)
 
 
@@ -166,6 +167,12 @@ def _render_chorale(score: Any, program: int, bpm: float, sf2: Path, workdir: Pa
     mid = workdir / "score.mid"
     wav = workdir / "score.wav"
     score.write("midi", fp=str(mid))
+    render_midi(mid, wav, sf2)
+    return audio.load(wav)
+
+
+def render_midi(mid: Path, wav: Path, sf2: Path, sample_rate: int = audio.SAMPLE_RATE) -> None:
+    """Render a MIDI file to a WAV file with FluidSynth and a General MIDI SoundFont."""
     subprocess.run(
         [
             "fluidsynth",
@@ -174,7 +181,7 @@ def _render_chorale(score: Any, program: int, bpm: float, sf2: Path, workdir: Pa
             "-g",
             "0.6",
             "-r",
-            str(audio.SAMPLE_RATE),
+            str(sample_rate),
             "-F",
             str(wav),
             str(sf2),
@@ -184,7 +191,6 @@ def _render_chorale(score: Any, program: int, bpm: float, sf2: Path, workdir: Pa
         capture_output=True,
         timeout=120,
     )
-    return audio.load(wav)
 
 
 def _chorales(
@@ -195,7 +201,7 @@ def _chorales(
     val: float,
     progress: Progress | None,
 ) -> list[Piece]:
-    sf2 = _soundfont()
+    sf2 = soundfont()
     if shutil.which("fluidsynth") is None or sf2 is None:
         log.warning(
             "fluidsynth or a GM SoundFont is missing (apt-get install fluidsynth "

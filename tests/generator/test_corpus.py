@@ -27,7 +27,7 @@ def test_it_writes_a_manifest_with_provenance(small):
         assert p["licence"] and p["source"] and p["labels"]["tag"] in corpus.TAGS
         assert (small / p["path"]).exists() and p["seconds"] <= 3.0
     music21 = importlib.util.find_spec("music21") is not None
-    if shutil.which("fluidsynth") and corpus._soundfont() and music21:
+    if shutil.which("fluidsynth") and corpus.soundfont() and music21:
         assert any(p["source"] == "music21-bach-chorales" for p in pieces)
 
 
