@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "musicweb.accounts",
     "musicweb.library",
     "musicweb.gallery",
+    "musicweb.practice",
     "generator",
 ]
 
