@@ -83,6 +83,17 @@ def test_it_never_lets_the_writer_see_the_future():
     assert not torch.allclose(a[..., 25], b[..., 25])
 
 
+def test_it_writes_step_by_step_exactly_as_the_whole_roll_would():
+    model = _writer().eval()
+    x = (torch.rand(2, 2, rolls.N_PITCHES, 80) > 0.9).float()
+    s, lv = torch.tensor([0, 2]), torch.tensor([1, 4])
+    with torch.inference_mode():
+        full = model(x, s, lv)
+        history = [[] for _ in model.blocks]
+        steps = [model.step(x[..., max(0, i - 6) : i + 1], s, lv, i, history) for i in range(80)]
+    assert torch.allclose(torch.stack(steps, -1), full, atol=1e-5)
+
+
 def test_it_trains_and_reloads_both_networks(tmp_path):
     melodies = [
         rolls.Melody(style, f"{style}{i}", rolls.melody_tokens(_stream(0, "4/4", notes * 4)))

@@ -89,7 +89,6 @@ LEVELS: dict[int, Level] = {
     5: Level(21, 1, 4, 0.0, -0.3, 116, 16),
 }
 MAX_BARS = 32
-CONTEXT = 68  # steps the writer reads: its receptive field (5 + 1 + 2 + ... + 32 - 1)
 
 
 class ComposeError(ValueError):
@@ -219,11 +218,17 @@ def compose(
     gen = torch.Generator().manual_seed(int(requests[0].seed))
     last_bar = total - rolls.STEPS_PER_BAR
     rows = torch.arange(b)
+    # The writer goes column by column, keeping its own history (MelodyCNN.step).
+    history: list[list[torch.Tensor]] = [[] for _ in writer.blocks]
+
+    def column(a: int) -> torch.Tensor:
+        return writer.step(image[:, :, :, max(0, a - 6) : a + 1], styles, levels, a, history)
+
+    for a in range(lead - 1):
+        column(a)
     for t in range(total):
-        pos = lead + t  # index of the token being chosen
-        start = max(0, pos - CONTEXT)
-        logits = writer(image[:, :, :, start:pos], styles, levels, start=start)[:, :, -1]
-        logits = logits / temperature + bias
+        pos = lead + t  # index of the token being chosen, from the column before it
+        logits = column(pos - 1) / temperature + bias
         on_grid = (t % grids) == 0
         allowed = pitch_mask.clone()
         allowed[:, rolls.REST] = 0.0
