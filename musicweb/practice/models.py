@@ -21,7 +21,7 @@ FILES = {
     "pdf": ("pdf", "application/pdf", "pdf"),
     "musicxml": ("musicxml", "application/vnd.recordare.musicxml+xml", "musicxml"),
     "midi": ("midi", "audio/midi", "mid"),
-    "audio": ("audio", "audio/mpeg", "mp3"),
+    "audio": ("audio", "audio/flac", "flac"),
 }
 
 
@@ -112,14 +112,14 @@ class PracticePiece(models.Model):
         """
         import torch
 
-        from generator.engine import checkpoints
+        from generator.engine import practice
         from generator.engine.practice import compose, engrave
 
         # One thread: the writer runs 16 small steps a bar, where threads only contend.
         torch.set_num_threads(1)
         request = compose.Request(style, level, bars, instrument, seed)
         request.check()
-        writer = checkpoints.default("melody_cnn")
+        writer = practice.load("melody_cnn")
         piece = compose.compose(writer.model, [request])[0]
         inst = compose.INSTRUMENTS[instrument]
         title = title or f"{dict(STYLE_CHOICES)[style]} for {inst.name.lower()}, level {level}"

@@ -197,3 +197,19 @@ def test_it_renders_audio_at_44k_and_a_pdf():
     assert length <= out.seconds <= length + 3  # FluidSynth renders the release tail
     assert np.abs(samples).max() > 0.01
     assert out.pdf.startswith(b"%PDF")
+
+
+def test_it_says_when_a_practice_checkpoint_is_missing(tmp_path):
+    from generator.engine import practice
+
+    with pytest.raises(checkpoints.CheckpointError, match="No 'melody_cnn' checkpoint"):
+        practice.load("melody_cnn", folder=tmp_path)
+
+
+def test_it_engraves_from_a_worker_thread_as_a_web_server_does():
+    from concurrent.futures import ThreadPoolExecutor
+
+    piece = compose.compose(_writer(), [compose.Request("folk", 1, 2, "violin", seed=2)])[0]
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(engrave.engrave, piece).result()
+    assert out.svg.startswith("<svg") and "<style" not in out.svg

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         import torch
 
-        from generator.engine import checkpoints
+        from generator.engine import checkpoints, practice
         from generator.engine.practice import evaluate, rolls
 
         torch.set_num_threads(1)
@@ -34,8 +34,8 @@ class Command(BaseCommand):
             self.stderr.write("No corpus cache: reading music21's corpus (minutes).")
             corpus = rolls.extract()
         try:
-            writer = checkpoints.default("melody_cnn")
-            classifier = checkpoints.default("style_cnn")
+            writer = practice.load("melody_cnn")
+            classifier = practice.load("style_cnn")
         except checkpoints.CheckpointError as exc:
             raise CommandError(str(exc)) from None
         rows = evaluate.evaluate(

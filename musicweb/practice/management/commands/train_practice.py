@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Read music21's corpus into rolls, train the melody CNN and style CNN, save checkpoints."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--out", default="generator/weights", help="checkpoint parent folder")
+        parser.add_argument(
+            "--out", default="generator/weights/practice", help="checkpoint parent folder"
+        )
         parser.add_argument(
             "--cache", default="var/practice_melodies.npz", help="parsed corpus cache"
         )
