@@ -213,3 +213,14 @@ def test_it_engraves_from_a_worker_thread_as_a_web_server_does():
     with ThreadPoolExecutor(1) as pool:
         out = pool.submit(engrave.engrave, piece).result()
     assert out.svg.startswith("<svg") and "<style" not in out.svg
+
+
+def test_it_ships_small_verified_practice_checkpoints():
+    from generator.engine import practice
+
+    writer, classifier = practice.load("melody_cnn"), practice.load("style_cnn")
+    assert writer.arch == "melody_cnn" and writer.config["metrics"]["steps"] > 1000
+    assert classifier.config["metrics"]["val_accuracy"] >= 0.7
+    assert sum(writer.config["provenance"]["melodies"].values()) > 500
+    size = sum(f.stat().st_size for f in practice.WEIGHTS.rglob("*") if f.is_file())
+    assert size < 5 * 2**20
