@@ -58,3 +58,25 @@ def test_it_refuses_an_empty_evaluation():
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("evaluate_practice", "--per-level", "0")
+
+
+def test_it_trains_from_the_command_into_the_given_folder(tmp_path):
+    cache = tmp_path / "corpus.npz"
+    rolls.save([_melody(1), _melody(2)], cache)
+    out = tmp_path / "weights"
+    call_command(
+        "train_practice", "--cache", str(cache), "--out", str(out),
+        "--writer-seconds", "1", "--classifier-seconds", "1",
+    )  # fmt: skip
+    for arch in ("melody_cnn", "style_cnn"):
+        assert checkpoints.load(out / arch).config["provenance"]["melodies"]["folk"] == 2
+
+
+def test_it_refuses_to_train_on_an_empty_corpus(tmp_path):
+    from django.core.management.base import CommandError
+
+    cache = tmp_path / "corpus.npz"
+    rolls.save([], cache)
+    with pytest.raises(CommandError, match="no melodies"):
+        call_command("train_practice", "--cache", str(cache), "--out", str(tmp_path / "w"))
+    assert not (tmp_path / "w").exists()
