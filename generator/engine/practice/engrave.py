@@ -107,7 +107,7 @@ def _without_style(svg: str) -> str:
     score does not print (tempo, fingering, dynamics) or an editor's cursor.
     """
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
-    svg = re.sub(r'class="placeholder"', 'class="placeholder" visibility="hidden"', svg)
+    svg = re.sub(r'(class="[^"]*\bplaceholder\b[^"]*")', r'\1 visibility="hidden"', svg)
     return re.sub(
         r"<(path|ellipse|polygon|polyline|rect)\b(?![^>]*\sstroke=)",
         r'<\1 stroke="currentColor"',
