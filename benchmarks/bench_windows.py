@@ -5,10 +5,11 @@
 Each case runs in a fresh process: the shipped U-Net is loaded and the vocoder
 warmed, then the resident size is noted and one generation runs; the figure is
 the peak resident size (getrusage high-water mark) above that baseline, so it
-is what the generation itself needed. "one pass" sets the denoising window,
-the clip analysis and the vocoder's blocks wider than any output, which is how
-these modes ran before they were windowed. The vocoder alone (log-mel of the
-audio, then Griffin-Lim) is measured the same way.
+is what the generation itself needed. "one pass" sets the denoising window
+and the clip analysis wider than any output, which is how these modes ran
+before they were windowed (the vocoder inverts the whole spectrogram anyway).
+The vocoder alone (log-mel of the audio, then Griffin-Lim) is measured the
+same way.
 """
 
 from __future__ import annotations
@@ -42,10 +43,8 @@ def _case(mode: str, seconds: float, windowed: bool, steps: int) -> dict:
 
     from generator.engine import audio, checkpoints, diffusion_modes, modes, vocoder
 
-    if not windowed:  # everything in one pass, as before windows and blocks
+    if not windowed:  # the network and the mel analysis in one pass, as before windows
         diffusion_modes.REPAINT_WIDTH = diffusion_modes.MEL_BLOCK = 10**9
-        one_block = vocoder.VocoderConfig(block_frames=10**9)
-        vocoder.log_mel_to_audio.__kwdefaults__["config"] = one_block
     unet = checkpoints.default("unet")
     vocoder.warm_up()
     sr = audio.SAMPLE_RATE

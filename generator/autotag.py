@@ -17,10 +17,11 @@ MAX_TAGS = 3
 
 
 def describe(samples: np.ndarray, mel=None) -> tuple[list[str], list[float]]:
-    """Likely labels (most likely first) and the unit-length embedding of mono 22,050 Hz audio.
+    """Likely labels (most likely first) and the unit-length embedding of 44.1 kHz audio.
 
-    One pass of the tagger gives both; ``mel`` is ``audio.log_mel(samples)`` if
-    the caller has already computed it (for the spectrogram picture).
+    ``samples``: float32[T] or float32[2, T] (the tagger hears the mid). One pass
+    of the tagger gives both; ``mel`` is ``audio.log_mel`` of the mono mix if the
+    caller has already computed it (for the spectrogram picture).
     """
     try:
         from generator.engine import tagging

@@ -122,7 +122,7 @@ def _load_clips(job: GenerationJob) -> list:
     for clip in (job.clip, job.clip2):
         if clip is not None:
             with clip.analysis.open("rb") as handle:
-                clips.append(audio.load(handle))
+                clips.append(audio.load(handle, stereo=True))
     return clips
 
 
@@ -141,11 +141,11 @@ def _store_track(job: GenerationJob, samples) -> Track:
         tags=", ".join(labels),
         embedding=embedding,
         peaks=audio.waveform_peaks(samples),
-        duration=round(len(samples) / audio.SAMPLE_RATE, 3),
+        duration=round(samples.shape[-1] / audio.SAMPLE_RATE, 3),
     )
     folder = track_folder(track)
     wav = audio.encode(samples, "wav")
-    png = audio.spectrogram_png(audio.log_mel(samples).numpy())
+    png = audio.spectrogram_png(audio.log_mel(audio.to_mono(samples)).numpy())
     with files.all_or_nothing(default_storage) as save:
         track.audio = save(f"{folder}/track.wav", ContentFile(wav))
         track.spectrogram = save(f"{folder}/spectrogram.png", ContentFile(png))

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "musicweb.accounts",
     "musicweb.library",
     "musicweb.gallery",
+    "musicweb.recommend",
     "generator",
 ]
 

@@ -31,15 +31,8 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
-AUDIO_PARAMS = {
-    "sample_rate": audio.SAMPLE_RATE,
-    "n_fft": audio.N_FFT,
-    "hop": audio.HOP,
-    "n_mels": audio.N_MELS,
-    "f_min": audio.F_MIN,
-    "f_max": audio.F_MAX,
-    "log_floor": audio.LOG_FLOOR,
-}
+# What a checkpoint saved today is trained on; older ones carry their own (audio.FIRST_RELEASE).
+AUDIO_PARAMS = audio.DEFAULT.to_dict()
 
 
 class CheckpointError(ValueError):
@@ -106,6 +99,11 @@ class Checkpoint:
         return self.config.get("extra", {})
 
     @property
+    def audio_params(self) -> audio.AudioParams:
+        """The audio parameters it was trained on: its mel and vocoder must use these."""
+        return audio.AudioParams.from_dict(self.config["audio"])
+
+    @property
     def version(self) -> str:
         return f"{self.arch}@{self.config['sha256'][:12]}"
 
@@ -127,11 +125,13 @@ def save(
     provenance: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    audio_params: audio.AudioParams = audio.DEFAULT,
 ) -> Path:
     """Write model.safetensors and config.json into out_dir; returns out_dir.
 
     ``extra`` carries what inference needs beyond the weights (for example the
-    tagger's class names or the U-Net's normalisation constants).
+    tagger's class names or the U-Net's normalisation constants);
+    ``audio_params`` the sample rate and mel layout the model was trained on.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,7 @@ def save(
         "format_version": FORMAT_VERSION,
         "arch": arch,
         "hparams": hparams,
-        "audio": AUDIO_PARAMS,
+        "audio": audio_params.to_dict(),
         "provenance": provenance or {},
         "metrics": metrics or {},
         "extra": extra or {},
@@ -170,11 +170,17 @@ def read_config(path: str | Path) -> dict[str, Any]:
     for key in ("arch", "hparams", "sha256", "audio"):
         if key not in config:
             raise CheckpointError(f"{cfg_path} lacks {key!r}.")
-    if (
-        config["audio"].get("sample_rate") != audio.SAMPLE_RATE
-        or config["audio"].get("n_mels") != audio.N_MELS
-    ):
-        raise CheckpointError(f"{cfg_path} was trained on other audio parameters.")
+    # Any sample rate and mel layout is served (the modes resample to it); they must be usable.
+    try:
+        params = audio.AudioParams.from_dict(config["audio"])
+    except ValueError as exc:
+        raise CheckpointError(f"{cfg_path}: unusable audio parameters: {exc}.") from None
+    n_mels = dict(config["hparams"]).get("n_mels", params.n_mels)
+    if n_mels != params.n_mels:
+        raise CheckpointError(
+            f"{cfg_path}: the network reads {n_mels} mel bands, its audio parameters give "
+            f"{params.n_mels}."
+        )
     return config
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from generator.engine import precision
+
 from .contract import CancelCheck, Progress, stop_if_cancelled
 
 
@@ -85,12 +87,16 @@ def predict(
     if mask is None:
         mask = torch.zeros_like(x_t)
     multiple = getattr(model, "multiple", 8)
-    v = model(
-        _pad_width(x_t, multiple),
-        _pad_width(known, multiple),
-        _pad_width(mask, multiple),
-        t.expand(x_t.shape[0]),
-    )[..., :width]
+    # bf16 where the CPU has it: 1.4x faster sampling, and outputs that differ from
+    # float32 by about 5 % of what another seed changes (docs/performance.md).
+    with precision.autocast():
+        v = model(
+            _pad_width(x_t, multiple),
+            _pad_width(known, multiple),
+            _pad_width(mask, multiple),
+            t.expand(x_t.shape[0]),
+        )
+    v = v.float()[..., :width]
     alpha, sigma = alpha_sigma(t.expand(x_t.shape[0]))
     x0 = alpha * x_t - sigma * v
     eps = sigma * x_t + alpha * v

@@ -22,8 +22,15 @@ REPAINT_WIDTH frames (diffusion.ddim_sample with ``window``): the network's
 memory is that of one window whatever the duration, progress and the cancel
 check come once per window, and the blended overlaps leave no seam.
 
-Shapes: audio is float32[T] at 22,050 Hz; mels are Tensor[1, 1, 128, frames].
-No Django imports.
+
+Audio parameters: each checkpoint carries the sample rate and mel layout it was
+trained on (``Checkpoint.audio_params``; the first networks: 22,050 Hz, 128
+bands). The clips (44,100 Hz) are resampled to the model's rate, its mel and
+vocoder use its parameters, and the result is resampled back, so every mode's
+output is at audio.SAMPLE_RATE whatever the model.
+
+Shapes: audio in and out is float32[T] at audio.SAMPLE_RATE; mels are
+Tensor[1, 1, n_mels, frames] at the model's parameters. No Django imports.
 """
 
 from __future__ import annotations
@@ -54,12 +61,13 @@ MEL_BLOCK = 2048  # frames (24 s) of a clip analysed at once
 # CONTINUE_CONTEXT are known (0.74 s of context, 1.49 s of new audio a window).
 CONTINUE_WIDTH = 192
 CONTINUE_CONTEXT = 64
-CROSSFADE = 1024  # samples (46 ms) where the original clip hands over to the generated audio
+CROSSFADE = 2048  # samples (46 ms) where the original clip hands over to the generated audio
 DENOISE_SHARE = 0.85  # of the progress bar; the vocoder gets the rest
 
 
-def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm]:
-    """The U-Net and its normalisation from None (the default), a path or a Checkpoint."""
+def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm, audio.AudioParams]:
+    """The U-Net, its normalisation and its audio parameters, from None (the default), a path
+    or a Checkpoint."""
     try:
         if model is None:
             ckpt = checkpoints.default("unet")
@@ -74,7 +82,8 @@ def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm]:
     if ckpt.arch != "unet":
         raise InvalidInput(f"This mode needs a diffusion U-Net, not a {ckpt.arch!r} model.")
     extra = ckpt.extra
-    return ckpt.model, MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
+    norm = MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
+    return ckpt.model, norm, ckpt.audio_params
 
 
 def _steps(params: Any, fraction: float = 1.0) -> int:
@@ -97,22 +106,32 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
     return np.tile(samples, reps)[:length].astype(np.float32)
 
 
-def _mel(samples: np.ndarray, norm: MelNorm) -> torch.Tensor:
-    """Audio float32[T] -> normalised log-mel Tensor[1, 1, 128, frames].
+def _to_model(samples: np.ndarray, ap: audio.AudioParams) -> np.ndarray:
+    """Audio at audio.SAMPLE_RATE -> at the model's rate."""
+    return audio.resample(samples, audio.SAMPLE_RATE, ap.sample_rate)
+
+
+def _model_length(length: int, ap: audio.AudioParams) -> int:
+    """Samples at the model's rate for ``length`` samples at audio.SAMPLE_RATE."""
+    return round(length * ap.sample_rate / audio.SAMPLE_RATE)
+
+
+def _mel(samples: np.ndarray, norm: MelNorm, ap: audio.AudioParams) -> torch.Tensor:
+    """Audio float32[T] at the model's rate -> normalised log-mel Tensor[1, 1, n_mels, frames].
 
     Long audio is analysed MEL_BLOCK frames at a time, each block from the
     samples its frames reach, so the STFT's memory is one block's.
     """
-    frames = vocoder.n_frames(len(samples))
+    frames = vocoder.n_frames(len(samples), ap)
     if frames <= MEL_BLOCK:
-        return norm.encode(audio.log_mel(torch.from_numpy(samples)))[None, None]
-    reach = audio.N_FFT // 2 // audio.HOP  # frames of samples a frame sees either side
-    out = torch.empty(1, 1, audio.N_MELS, frames)
+        return norm.encode(audio.log_mel(torch.from_numpy(samples), ap))[None, None]
+    reach = ap.n_fft // 2 // ap.hop  # frames of samples a frame sees either side
+    out = torch.empty(1, 1, ap.n_mels, frames)
     for first in range(0, frames, MEL_BLOCK):
         last = min(first + MEL_BLOCK, frames)
         skip = min(first, reach)  # frames analysed only to give the block's first its samples
-        segment = samples[(first - skip) * audio.HOP : (last - 1 + reach) * audio.HOP]
-        mel = audio.log_mel(torch.from_numpy(segment))
+        segment = samples[(first - skip) * ap.hop : (last - 1 + reach) * ap.hop]
+        mel = audio.log_mel(torch.from_numpy(segment), ap)
         out[0, 0, :, first:last] = norm.encode(mel[:, skip : skip + last - first])
     return out
 
@@ -136,9 +155,13 @@ def _vocode(
     seed: int,
     progress: Progress | None,
     cancelled: CancelCheck | None,
+    ap: audio.AudioParams,
 ) -> np.ndarray:
-    """Normalised mel Tensor[1, 1, 128, F] -> audio float32[length], seeded phase."""
-    log_mel = norm.decode(x[0, 0]).clamp(math.log(audio.LOG_FLOOR), 8.0)
+    """Normalised mel Tensor[1, 1, n_mels, F] -> float32[length] at audio.SAMPLE_RATE, seeded.
+
+    Phase is rebuilt at the model's parameters, then the audio is resampled.
+    """
+    log_mel = norm.decode(x[0, 0]).clamp(math.log(ap.log_floor), 8.0)
 
     def step(fraction: float) -> None:
         stop_if_cancelled(cancelled, "Generation was cancelled.")
@@ -146,8 +169,11 @@ def _vocode(
             progress("reconstructing phase", DENOISE_SHARE + (1 - DENOISE_SHARE) * fraction)
 
     gen = torch.Generator().manual_seed(int(seed) + 7)
-    out = vocoder.log_mel_to_audio(log_mel, length, generator=gen, step=step)[0].numpy()
-    return _level(out.astype(np.float32))
+    out = vocoder.log_mel_to_audio(
+        log_mel, _model_length(length, ap), generator=gen, step=step, params=ap
+    )[0].numpy()
+    out = audio.resample(out, ap.sample_rate, audio.SAMPLE_RATE)[:length]
+    return _level(np.pad(out, (0, length - out.size)).astype(np.float32))
 
 
 def _level(samples: np.ndarray) -> np.ndarray:
@@ -162,6 +188,7 @@ def _length(params: Any) -> int:
 def _repaint(
     net: torch.nn.Module,
     norm: MelNorm,
+    ap: audio.AudioParams,
     x_t: torch.Tensor,
     t_start: float,
     params: Any,
@@ -170,7 +197,7 @@ def _repaint(
     progress: Progress | None,
     cancelled: CancelCheck | None,
 ) -> np.ndarray:
-    """Denoise x_t Tensor[1, 1, 128, F] from t_start to 0 and vocode it to float32[length]."""
+    """Denoise x_t Tensor[1, 1, n_mels, F] from t_start to 0 and vocode it to float32[length]."""
     x0 = diffusion.ddim_sample(
         net,
         x_t,
@@ -182,7 +209,7 @@ def _repaint(
         window=REPAINT_WIDTH,
         overlap=REPAINT_OVERLAP,
     )
-    return _vocode(x0, norm, length, params.seed, progress, cancelled)
+    return _vocode(x0, norm, length, params.seed, progress, cancelled, ap)
 
 
 @torch.inference_mode()
@@ -193,39 +220,40 @@ def run_remix(clips, params, *, model=None, progress=None, cancelled=None) -> np
     strength = float(params.strength)
     if strength <= 0.0:
         return source
-    net, norm = resolve_model(model)
-    x = _mel(source, norm)
+    net, norm, ap = resolve_model(model)
+    x = _mel(_to_model(source, ap), norm, ap)
     noise = _noise(x.shape, params.seed)
     x_t = diffusion.q_sample(x, torch.tensor([strength]), noise)
-    return _repaint(net, norm, x_t, strength, params, length, "repainting", progress, cancelled)
+    return _repaint(net, norm, ap, x_t, strength, params, length, "repainting", progress, cancelled)
 
 
 @torch.inference_mode()
 def run_dream(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
     """Unconditional audio from a seed: denoise Gaussian noise from t = 1."""
     length = _length(params)
-    net, norm = resolve_model(model)
-    noise = _noise((1, 1, audio.N_MELS, vocoder.n_frames(length)), params.seed)
-    return _repaint(net, norm, noise, 1.0, params, length, "dreaming", progress, cancelled)
+    net, norm, ap = resolve_model(model)
+    frames = vocoder.n_frames(_model_length(length, ap), ap)
+    noise = _noise((1, 1, ap.n_mels, frames), params.seed)
+    return _repaint(net, norm, ap, noise, 1.0, params, length, "dreaming", progress, cancelled)
 
 
 @torch.inference_mode()
 def run_interpolate(clips, params, *, model=None, progress=None, cancelled=None) -> np.ndarray:
     """Morph clip A into clip B over the whole duration (strength: how freely to repaint)."""
     length = _length(params)
-    net, norm = resolve_model(model)
-    a = _mel(_fit(np.asarray(clips[0], dtype=np.float32), length), norm)
-    b = _mel(_fit(np.asarray(clips[1], dtype=np.float32), length), norm)
+    net, norm, ap = resolve_model(model)
+    a = _mel(_to_model(_fit(np.asarray(clips[0], dtype=np.float32), length), ap), norm, ap)
+    b = _mel(_to_model(_fit(np.asarray(clips[1], dtype=np.float32), length), ap), norm, ap)
     frames = a.shape[-1]
     ramp = torch.linspace(0.0, 1.0, frames)
     w = ramp * ramp * (3 - 2 * ramp)  # smoothstep: lingers on A and on B, moves in the middle
     strength = float(params.strength)
     if strength <= 0.0:
-        return _vocode(a * (1 - w) + b * w, norm, length, params.seed, progress, cancelled)
+        return _vocode(a * (1 - w) + b * w, norm, length, params.seed, progress, cancelled, ap)
     t = torch.tensor([strength])
     noise = _noise(a.shape, params.seed)
     x_t = diffusion.slerp(diffusion.q_sample(a, t, noise), diffusion.q_sample(b, t, noise), w)
-    return _repaint(net, norm, x_t, strength, params, length, "morphing", progress, cancelled)
+    return _repaint(net, norm, ap, x_t, strength, params, length, "morphing", progress, cancelled)
 
 
 @torch.inference_mode()
@@ -248,18 +276,20 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
             f"Continue makes the clip longer: choose a duration above the clip's "
             f"{len(clip) / audio.SAMPLE_RATE:.1f} s."
         )
-    net, norm = resolve_model(model)
+    net, norm, ap = resolve_model(model)
     t_start = 0.5 + 0.5 * float(params.strength)
     steps = _steps(params, t_start)
+    # Generate at the model's rate; the original clip keeps its own (full) band.
+    clip_m = _to_model(clip, ap)
     # Keep only the clip's last few seconds: that is all the windows ever see.
-    tail_start = len(clip) - min(len(clip), 4 * CONTINUE_WIDTH * audio.HOP)
-    context = _mel(clip[tail_start:], norm)
+    tail_m = len(clip_m) - min(len(clip_m), 4 * CONTINUE_WIDTH * ap.hop)
+    context = _mel(clip_m[tail_m:], norm, ap)
     known_frames = context.shape[-1] - 1  # the last frame straddles the clip's end
-    total_frames = vocoder.n_frames(length - tail_start)
+    total_frames = vocoder.n_frames(_model_length(length, ap) - tail_m, ap)
     buffer = context[..., :known_frames]
     new_per_window = CONTINUE_WIDTH - CONTINUE_CONTEXT
     windows = math.ceil(max(total_frames - known_frames, 1) / new_per_window)
-    mask = torch.zeros(1, 1, audio.N_MELS, CONTINUE_WIDTH)
+    mask = torch.zeros(1, 1, ap.n_mels, CONTINUE_WIDTH)
     mask[..., :CONTINUE_CONTEXT] = 1.0
     for i in range(windows):
         known = torch.zeros_like(mask)
@@ -288,8 +318,9 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
             stage=f"continuing, window {i + 1} of {windows}",
         )
         buffer = torch.cat([buffer, x0[..., ctx.shape[-1] :]], dim=-1)
+    tail_start = min(len(clip), round(tail_m * audio.SAMPLE_RATE / ap.sample_rate))
     generated = _vocode(
-        buffer[..., :total_frames], norm, length - tail_start, params.seed, progress, cancelled
+        buffer[..., :total_frames], norm, length - tail_start, params.seed, progress, cancelled, ap
     )
     # Match the generated audio's level to the clip's, then cross-fade at the join.
     join = len(clip) - tail_start

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import audio, diffusion_modes, texture_modes, vocoder
+from . import audio, diffusion_modes, stereo, texture_modes, vocoder
 from .catalog import MODE_INFO, ModeInfo
 from .contract import SETTINGS, CancelCheck, Params, Progress, Setting, stop_if_cancelled
 from .errors import EngineError, InvalidInput, UnknownMode
@@ -95,7 +95,12 @@ def generate(
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> np.ndarray:
-    """Validate, run a mode, and return float32[round(seconds * SAMPLE_RATE)], loudness-normalised.
+    """Validate, run a mode, and return its audio at SAMPLE_RATE, loudness-normalised.
+
+    Clips are float32[T] (mono) or float32[2, T] (stereo) at SAMPLE_RATE. The
+    mode works on their mid; the result is float32[round(seconds * SAMPLE_RATE)],
+    or float32[2, that] with the stereo image of its source (generator.engine.stereo)
+    when a clip is stereo and the mode can follow it.
 
     Raises UnknownMode, InvalidInput (message for the user), Cancelled, or
     EngineError when a mode produces something unusable.
@@ -110,8 +115,9 @@ def generate(
     stop = cancelled or (lambda: False)
     stop_if_cancelled(stop, "Cancelled before it started.")
     report("starting", 0.0)
+    sources = [np.ascontiguousarray(c, dtype=np.float32) for c in clips]
     out = found.run(
-        [np.ascontiguousarray(c, dtype=np.float32) for c in clips],
+        [np.ascontiguousarray(audio.to_mono(c)) for c in sources],  # modes make the mid
         params,
         model=model,
         progress=report,
@@ -122,6 +128,7 @@ def generate(
         raise EngineError(f"Mode {mode!r} produced non-finite samples.")
     if out.size != length:
         out = np.pad(out[:length], (0, max(0, length - out.size)))
+    out = stereo.restore(mode, sources, out, float(params.strength))
     report("done", 1.0)
     return audio.loudness_normalise(out)
 
@@ -155,16 +162,16 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
     for number, clip in enumerate(clips, start=1):
         which = "The clip" if len(clips) == 1 else f"Clip {number}"
         samples = np.asarray(clip)
-        if samples.ndim != 1 or samples.dtype.kind != "f":
-            raise InvalidInput(f"{which} is not mono audio.")
-        if samples.size < MIN_CLIP_SECONDS * audio.SAMPLE_RATE:
+        if not (samples.ndim == 1 or stereo.is_stereo(samples)) or samples.dtype.kind != "f":
+            raise InvalidInput(f"{which} is neither mono nor stereo audio.")
+        if samples.shape[-1] < MIN_CLIP_SECONDS * audio.SAMPLE_RATE:
             raise InvalidInput(
-                f"{which} is too short ({samples.size / audio.SAMPLE_RATE:.2f} s); "
+                f"{which} is too short ({samples.shape[-1] / audio.SAMPLE_RATE:.2f} s); "
                 f"it needs at least {MIN_CLIP_SECONDS:g} s to be analysed."
             )
         if not np.all(np.isfinite(samples)):
             raise InvalidInput(f"{which} holds corrupt samples.")
-        if audio.is_silent(samples):
+        if audio.is_silent(audio.to_mono(samples)):  # the modes hear the mid
             raise InvalidInput(f"{which} is silent; there is nothing to work from.")
 
 

@@ -7,7 +7,9 @@ similarity and the evaluation uses for Fréchet and kernel distances.
 ``analyse(audio, mel=)`` gives both from one pass of the network, reusing a
 log-mel the caller has already computed (an upload needs one for its picture).
 A clip is cut into 128-frame (1.5 s) windows, tagged in one batch, and the
-window probabilities / embeddings are averaged. No Django imports.
+window probabilities / embeddings are averaged. Audio comes at
+audio.SAMPLE_RATE (mono or stereo); its mel is computed at the checkpoint's
+own audio parameters, after resampling to its rate. No Django imports.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def windows(
     max_windows: int = 256,
     mel: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Audio float32[T] -> normalised log-mel windows Tensor[N, 1, 128, window].
+    """Audio float32[T] or [2, T] -> normalised log-mel windows Tensor[N, 1, n_mels, window].
 
     Non-overlapping windows cover the clip (the last one ends at the clip's
     end); a clip shorter than a window is looped. Very long audio is sampled
@@ -50,11 +52,13 @@ def windows(
     extra = ckpt.extra
     width = int(extra.get("window", 128))
     norm = MelNorm(float(extra.get("mel_mean", -5.0)), float(extra.get("mel_std", 3.0)))
-    samples = np.asarray(samples, dtype=np.float32)
+    samples = audio.to_mono(np.asarray(samples, dtype=np.float32))
     if samples.size == 0:
         raise InvalidInput("Nothing to tag: the audio is empty.")
-    if mel is None:
-        mel = audio.log_mel(torch.from_numpy(samples))
+    params = ckpt.audio_params
+    if mel is None or params != audio.DEFAULT:  # a mel made for the picture fits only then
+        samples = audio.resample(samples, audio.SAMPLE_RATE, params.sample_rate)
+        mel = audio.log_mel(torch.from_numpy(samples), params)
     if mel.shape[-1] < width:
         mel = mel.repeat(1, math.ceil(width / mel.shape[-1]))[:, :width]
     count = math.ceil(mel.shape[-1] / width)

@@ -9,14 +9,10 @@ the mel-to-linear step is a pseudo-inverse refined by accelerated projected
 gradient (FISTA), all in float32. About 1.5 ms per Griffin-Lim iteration for
 10 s of audio; see docs/engine.md and benchmarks/bench_engine.py.
 
-Parameters are those of generator.engine.audio (n_fft 1024, hop 256, Hann, centred
-with reflect padding), so ``stft`` here equals ``audio.stft`` transposed.
-
-Long spectrograms are inverted block by block (``VocoderConfig.block_frames``)
-so memory stays that of one block whatever the length: each block starts with
-the last few frames of the one before, their phase held fixed, and runs a few
-frames past what it keeps, so the phase carries across the join. A spectrogram
-that fits one block is inverted in one go, exactly as before blocks existed.
+Parameters are an ``audio.AudioParams`` (the default: n_fft 2048, hop 512 at
+44,100 Hz; Hann, centred with reflect padding), so ``stft`` here equals
+``audio.stft`` transposed; every function takes ``params`` for checkpoints
+trained on other parameters.
 """
 
 from __future__ import annotations
@@ -36,11 +32,9 @@ from . import audio
 
 log = logging.getLogger(__name__)
 
-N_FFT = audio.N_FFT
-HOP = audio.HOP
-N_BINS = N_FFT // 2 + 1
-_OVERLAP = N_FFT // HOP  # frames that overlap one hop; 4
+Params = audio.AudioParams
 _EPS = 1e-12
+_NNLS_FRAMES = 512  # frames the mel inversion solves at a time (cache-sized)
 
 Step = Callable[[float], None]  # called with the fraction done, 0..1; may raise to stop
 
@@ -51,92 +45,131 @@ class VocoderConfig:
 
     n_iter: int = 32  # Griffin-Lim iterations
     momentum: float = 0.99  # fast Griffin-Lim (Perraudin et al. 2013)
-    mel_iter: int = 30  # projected-gradient refinements of the mel pseudo-inverse
-    block_frames: int = 1024  # longest span inverted at once (11.9 s)
-    block_context: int = 8  # frames of the previous block whose phase a block keeps
-    block_lookahead: int = 16  # frames past its end a block also shapes, then drops
+    mel_iter: int = 15  # preconditioned projected-gradient refinements of the pseudo-inverse
+    chunk_frames: int = 128  # Griffin-Lim works on this many frames at a time (cache-sized)
 
 
 DEFAULT = VocoderConfig()
 
 
-@lru_cache(maxsize=1)
-def _window() -> torch.Tensor:
-    return torch.hann_window(N_FFT)
+@lru_cache(maxsize=8)
+def _window(n_fft: int) -> torch.Tensor:
+    return torch.hann_window(n_fft)
 
 
-@lru_cache(maxsize=1)
-def _window_blocks() -> torch.Tensor:
-    """Tensor[1, _OVERLAP, HOP]: the squared window cut into hop-sized blocks."""
-    return _window().square().reshape(1, _OVERLAP, HOP)
+def _overlap(params: Params) -> int:
+    """Frames that overlap one hop (4 for every layout we use)."""
+    return params.n_fft // params.hop
 
 
-def n_frames(length: int) -> int:
+@lru_cache(maxsize=4)
+def _window_blocks(params: Params) -> torch.Tensor:
+    """Tensor[1, overlap, hop]: the squared window cut into hop-sized blocks."""
+    return _window(params.n_fft).square().reshape(1, _overlap(params), params.hop)
+
+
+def n_frames(length: int, params: Params = audio.DEFAULT) -> int:
     """Frames of a centred STFT of ``length`` samples."""
-    return 1 + length // HOP
+    return 1 + length // params.hop
 
 
-def stft(signal: torch.Tensor) -> torch.Tensor:
-    """Complex STFT in frame-major layout: Tensor[B, T] -> Tensor[B, frames, N_BINS]."""
-    padded = F.pad(signal[:, None], (N_FFT // 2, N_FFT // 2), mode="reflect")[:, 0]
-    frames = padded.unfold(-1, N_FFT, HOP) * _window()
+def stft(signal: torch.Tensor, params: Params = audio.DEFAULT) -> torch.Tensor:
+    """Complex STFT in frame-major layout: Tensor[B, T] -> Tensor[B, frames, n_bins]."""
+    n_fft = params.n_fft
+    padded = F.pad(signal[:, None], (n_fft // 2, n_fft // 2), mode="reflect")[:, 0]
+    frames = padded.unfold(-1, n_fft, params.hop) * _window(n_fft)
     return torch.fft.rfft(frames, dim=-1)
 
 
 def _overlap_add(blocks: torch.Tensor) -> torch.Tensor:
-    """Sum frames cut into hop blocks: Tensor[B, N, _OVERLAP, HOP] -> Tensor[B, (N + 3) * HOP]."""
-    batch, count = blocks.shape[:2]
-    out = blocks.new_zeros(batch, count + _OVERLAP - 1, HOP)
-    for k in range(_OVERLAP):
+    """Sum frames cut into hop blocks: Tensor[B, N, K, hop] -> Tensor[B, (N + K - 1) * hop]."""
+    batch, count, overlap, hop = blocks.shape
+    out = blocks.new_zeros(batch, count + overlap - 1, hop)
+    for k in range(overlap):
         out[:, k : k + count] += blocks[:, :, k]
     return out.reshape(batch, -1)
 
 
 @lru_cache(maxsize=8)
-def _inverse_norm(count: int) -> torch.Tensor:
-    """Tensor[(count + 3) * HOP]: 1 / sum of squared windows, for least-squares ISTFT."""
-    wsum = _overlap_add(_window_blocks().expand(count, -1, -1)[None])[0]
+def _inverse_norm(count: int, params: Params = audio.DEFAULT) -> torch.Tensor:
+    """Tensor[(count + K - 1) * hop]: 1 / sum of squared windows, for least-squares ISTFT."""
+    wsum = _overlap_add(_window_blocks(params).expand(count, -1, -1)[None])[0]
     return 1.0 / wsum.clamp_min(1e-8)
 
 
-def istft(spec: torch.Tensor, length: int) -> torch.Tensor:
-    """Least-squares inverse STFT: Tensor[B, frames, N_BINS] -> Tensor[B, length]."""
-    frames = torch.fft.irfft(spec, n=N_FFT, dim=-1) * _window()
+def istft(spec: torch.Tensor, length: int, params: Params = audio.DEFAULT) -> torch.Tensor:
+    """Least-squares inverse STFT: Tensor[B, frames, n_bins] -> Tensor[B, length]."""
+    n_fft = params.n_fft
+    frames = torch.fft.irfft(spec, n=n_fft, dim=-1) * _window(n_fft)
     batch, count = frames.shape[:2]
-    signal = _overlap_add(frames.reshape(batch, count, _OVERLAP, HOP)) * _inverse_norm(count)
-    start = N_FFT // 2
+    blocks = frames.reshape(batch, count, _overlap(params), params.hop)
+    signal = _overlap_add(blocks) * _inverse_norm(count, params)
+    start = n_fft // 2
     return signal[:, start : start + length]
 
 
-@lru_cache(maxsize=2)
-def _mel_operators(n_mels: int) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """The mel matrix M [n_mels, N_BINS], its pseudo-inverse [N_BINS, n_mels], and 1/||M||^2."""
-    basis = torch.from_numpy(audio.mel_filterbank(n_mels).copy())
-    pinv = torch.linalg.pinv(basis.double()).float()
-    lipschitz = float(torch.linalg.matrix_norm(basis.double(), ord=2) ** 2)
-    return basis, pinv, 1.0 / lipschitz
+@dataclass(frozen=True)
+class _MelOperators:
+    """What the mel inversion multiplies by, built once per parameter set."""
+
+    basis: torch.Tensor  # sparse [n_mels, n_bins]: every bin lies in at most two bands
+    basis_t: torch.Tensor  # sparse [n_bins, n_mels]
+    pinv: torch.Tensor  # dense [n_bins, n_mels]
+    step: torch.Tensor  # [n_bins, 1], the diagonal preconditioner's step sizes
+
+
+@lru_cache(maxsize=4)
+def _mel_operators(params: Params) -> _MelOperators:
+    """The mel matrix M (sparse, both ways round), its pseudo-inverse, and per-bin steps.
+
+    Steps 1 / (M^T M 1) majorise M^T M for a non-negative M, so projected
+    gradient with them converges; they are large where bands are wide (high
+    frequencies), where a single global step 1 / ||M||^2 crawls.
+    """
+    dense = torch.from_numpy(audio.mel_filterbank(params).copy())
+    pinv = torch.linalg.pinv(dense.double()).float()
+    curvature = dense.T @ (dense @ torch.ones(dense.shape[1]))
+    step = torch.where(curvature > 0, 1.0 / curvature.clamp_min(1e-30), 0.0)[:, None]
+    return _MelOperators(
+        dense.to_sparse().coalesce(), dense.T.contiguous().to_sparse().coalesce(), pinv, step
+    )
 
 
 @torch.inference_mode()
-def mel_to_power(mel_power: torch.Tensor, n_iter: int = DEFAULT.mel_iter) -> torch.Tensor:
+def mel_to_power(
+    mel_power: torch.Tensor, n_iter: int = DEFAULT.mel_iter, params: Params = audio.DEFAULT
+) -> torch.Tensor:
     """Non-negative least squares from mel power to linear power.
 
-    Tensor[B, n_mels, frames] -> Tensor[B, N_BINS, frames]. Starts from the
+    Tensor[B, n_mels, frames] -> Tensor[B, n_bins, frames]. Starts from the
     clipped pseudo-inverse (where librosa's solver also starts, and nearly
-    stays) and runs FISTA steps projected onto x >= 0; 30 steps cut the
-    spectral error against the true spectrum by about a third.
+    stays) and runs FISTA steps projected onto x >= 0 with a diagonal
+    preconditioner; 15 steps cut the spectral error against the true spectrum
+    by about 40 %. The mel matrix is applied sparse (two bands per bin at most),
+    which is ten times cheaper than the dense product at 1025 bins.
     """
-    basis, pinv, step = _mel_operators(mel_power.shape[-2])
-    target = mel_power.transpose(-1, -2)  # [B, frames, n_mels]
-    x = (target @ pinv.T).clamp_min_(0)
+    batch, n_mels, count = mel_power.shape
+    if n_mels != params.n_mels:
+        raise ValueError(f"{n_mels} mel bands given; these parameters have {params.n_mels}")
+    ops = _mel_operators(params)
+    target = mel_power.transpose(0, 1).reshape(n_mels, batch * count)  # frames of all items
+    # Frames are independent: solve a cache-sized slice of them at a time.
+    solved = [_nnls(ops, part, n_iter) for part in target.split(_NNLS_FRAMES, dim=1)]
+    return torch.cat(solved, dim=1).reshape(params.n_bins, batch, count).transpose(0, 1)
+
+
+def _nnls(ops: _MelOperators, target: torch.Tensor, n_iter: int) -> torch.Tensor:
+    """FISTA for min ||M x - target||^2, x >= 0: Tensor[n_mels, N] -> Tensor[n_bins, N]."""
+    x = (ops.pinv @ target).clamp_min_(0)
     y, t = x, 1.0
     for _ in range(n_iter):
-        grad = (y @ basis.T - target) @ basis
-        x_next = (y - step * grad).clamp_min_(0)
+        residual = torch.sparse.mm(ops.basis, y).sub_(target)
+        x_next = y.addcmul(ops.step, torch.sparse.mm(ops.basis_t, residual), value=-1.0)
+        x_next.clamp_min_(0)
         t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
-        y = x_next + ((t - 1) / t_next) * (x_next - x)
+        y = x_next.lerp(x, -(t - 1) / t_next)  # x_next + (t - 1) / t_next * (x_next - x)
         x, t = x_next, t_next
-    return x.transpose(-1, -2)
+    return x
 
 
 @torch.inference_mode()
@@ -147,57 +180,50 @@ def griffin_lim(
     config: VocoderConfig = DEFAULT,
     generator: torch.Generator | None = None,
     step: Step | None = None,
+    params: Params = audio.DEFAULT,
 ) -> torch.Tensor:
-    """Fast Griffin-Lim: Tensor[B, N_BINS, frames] magnitudes -> Tensor[B, T] audio.
+    """Fast Griffin-Lim: Tensor[B, n_bins, frames] magnitudes -> Tensor[B, T] audio.
 
     Random initial phase from ``generator`` (seeded by the caller, so the result
     is reproducible); momentum as in librosa.griffinlim, which is Perraudin's
     fast Griffin-Lim. ``step`` is called after every iteration with the
     fraction done.
     """
-    mag = magnitude.transpose(-1, -2).contiguous()  # [B, frames, N_BINS]
-    if length is None:
-        length = (mag.shape[1] - 1) * HOP
-    angles = _random_angles(mag, generator)
-    return istft(mag * _iterate(mag, angles, config, step), length)
-
-
-def _random_angles(mag: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    phase = torch.rand(mag.shape, generator=generator) * (2 * math.pi)
-    return torch.polar(torch.ones_like(mag), phase)
-
-
-def _iterate(
-    mag: torch.Tensor,
-    angles: torch.Tensor,
-    config: VocoderConfig,
-    step: Step | None,
-    locked: int = 0,
-) -> torch.Tensor:
-    """Griffin-Lim iterations on Tensor[B, frames, N_BINS]; the first ``locked`` frames keep
-    their given phase. Returns the final unit phases."""
+    mag = magnitude.transpose(-1, -2).contiguous()  # [B, frames, n_bins]
     batch, count = mag.shape[:2]
-    window = _window()
-    norm = _inverse_norm(count)
-    fixed = angles[:, :locked].clone()
-    previous = torch.zeros_like(angles)
-    spec = torch.empty_like(angles)
+    n_fft, hop, overlap = params.n_fft, params.hop, _overlap(params)
+    if length is None:
+        length = (count - 1) * hop
+    window = _window(n_fft)
+    norm = _inverse_norm(count, params).reshape(-1, hop)  # per hop block of the padded signal
+    phase = torch.rand(mag.shape, generator=generator) * (2 * math.pi)
+    spec = torch.polar(mag, phase)
+    following = torch.empty_like(spec)
+    previous = torch.zeros_like(spec)
     beta = config.momentum / (1 + config.momentum)
+    reach = overlap - 1  # frames either side that share a hop block with a frame
     for i in range(config.n_iter):
-        # Project onto consistent spectrograms: ISTFT then STFT. The padded
-        # edges stay free (no reflection each time), which saves two copies
-        # and changes nothing inside the output's span.
-        torch.mul(angles, mag, out=spec)
-        frames = torch.fft.irfft(spec, n=N_FFT, dim=-1).mul_(window)
-        padded = _overlap_add(frames.reshape(batch, count, _OVERLAP, HOP)).mul_(norm)
-        rebuilt = torch.fft.rfft(padded.unfold(-1, N_FFT, HOP) * window, dim=-1)
-        angles = torch.sub(rebuilt, previous, alpha=beta).sgn_()
-        if locked:
-            angles[:, :locked] = fixed
-        previous = rebuilt
+        # Project onto consistent spectrograms, ISTFT then STFT, a chunk of frames at a
+        # time so the working set stays in cache (a minute of audio is 42 MB a tensor and
+        # ran three times slower per second than ten seconds). Each chunk reads the
+        # frames that overlap it from this iteration's spectrogram and writes the next
+        # one. The padded edges stay free (no reflection each time), which saves two
+        # copies and changes nothing inside the output's span.
+        for start in range(0, count, config.chunk_frames):
+            stop = min(count, start + config.chunk_frames)
+            lo, hi = max(0, start - reach), min(count, stop + reach)
+            frames = torch.fft.irfft(spec[:, lo:hi], n=n_fft, dim=-1).mul_(window)
+            blocks = _overlap_add(frames.reshape(batch, hi - lo, overlap, hop))
+            blocks = blocks.reshape(batch, -1, hop)[:, start - lo : stop - lo + reach]
+            padded = blocks.mul_(norm[start : stop + reach]).reshape(batch, -1)
+            rebuilt = torch.fft.rfft(padded.unfold(-1, n_fft, hop) * window, dim=-1)
+            angles = torch.sub(rebuilt, previous[:, start:stop], alpha=beta).sgn_()
+            previous[:, start:stop] = rebuilt
+            torch.mul(angles, mag[:, start:stop], out=following[:, start:stop])
+        spec, following = following, spec
         if step is not None:
             step((i + 1) / config.n_iter)
-    return angles
+    return istft(spec, length, params)
 
 
 def log_mel_to_audio(
@@ -207,81 +233,74 @@ def log_mel_to_audio(
     config: VocoderConfig = DEFAULT,
     generator: torch.Generator | None = None,
     step: Step | None = None,
+    params: Params = audio.DEFAULT,
 ) -> torch.Tensor:
-    """Invert audio.log_mel: Tensor[B, n_mels, frames] (or [n_mels, frames]) -> Tensor[B, T].
-
-    Spectrograms longer than ``config.block_frames`` are inverted block by block.
-    """
+    """Invert audio.log_mel: Tensor[B, n_mels, frames] (or [n_mels, frames]) -> Tensor[B, T]."""
     batched = log_mel if log_mel.dim() == 3 else log_mel[None]
-    if batched.shape[-1] <= config.block_frames:
-        power = mel_to_power(batched.float().exp(), config.mel_iter)
-        return griffin_lim(power.sqrt(), length, config=config, generator=generator, step=step)
-    return _blockwise(batched, length, config, generator, step)
+    power = mel_to_power(batched.float().exp(), config.mel_iter, params)
+    return griffin_lim(
+        power.sqrt(), length, config=config, generator=generator, step=step, params=params
+    )
 
 
 @torch.inference_mode()
-def _blockwise(
-    log_mel: torch.Tensor,
-    length: int | None,
-    config: VocoderConfig,
-    generator: torch.Generator | None,
-    step: Step | None,
-) -> torch.Tensor:
-    """Invert Tensor[B, n_mels, frames] in blocks; only the result grows with the length.
-
-    Block k keeps frames [k * kept, (k + 1) * kept). It also takes the last
-    ``block_context`` kept frames of block k - 1 with their final phase held
-    fixed, and shapes ``block_lookahead`` frames past its own end, so the frames
-    it keeps were made knowing both neighbours. The kept frames are
-    overlap-added into the output as they come.
-    """
-    batch, _, count = log_mel.shape
-    if length is None:
-        length = (count - 1) * HOP
-    context, ahead = config.block_context, config.block_lookahead
-    kept = config.block_frames - context - ahead
-    blocks = math.ceil(count / kept)
-    out = log_mel.new_zeros(batch, (count + _OVERLAP - 1) * HOP)
-    wsum = log_mel.new_zeros(1, (count + _OVERLAP - 1) * HOP)
-    carried = None  # final phase of the previous block's last kept frames
-    for k in range(blocks):
-        first, last = k * kept, min((k + 1) * kept, count)
-        start, stop = max(first - context, 0), min(last + ahead, count)
-        power = mel_to_power(log_mel[..., start:stop].float().exp(), config.mel_iter)
-        mag = power.sqrt().transpose(-1, -2).contiguous()
-        angles = _random_angles(mag, generator)
-        locked = first - start
-        if locked:
-            angles[:, :locked] = carried
-        sub = None if step is None else (lambda f, k=k: step((k + f) / blocks))
-        angles = _iterate(mag, angles, config, sub, locked)
-        keep = slice(locked, locked + last - first)
-        carried = angles[:, keep][:, -context:].clone()
-        frames = torch.fft.irfft(mag[:, keep] * angles[:, keep], n=N_FFT, dim=-1) * _window()
-        span = slice(first * HOP, (last + _OVERLAP - 1) * HOP)
-        out[:, span] += _overlap_add(frames.reshape(batch, last - first, _OVERLAP, HOP))
-        wsum[:, span] += _overlap_add(_window_blocks().expand(last - first, -1, -1)[None])
-    start = N_FFT // 2
-    return (out / wsum.clamp_min(1e-8))[:, start : start + length]
-
-
-@torch.inference_mode()
-def spectral_convergence(signal: torch.Tensor | np.ndarray, reference: torch.Tensor) -> float:
+def spectral_convergence(
+    signal: torch.Tensor | np.ndarray, reference: torch.Tensor, params: Params = audio.DEFAULT
+) -> float:
     """|| |STFT(signal)| - reference ||_F / ||reference||_F (lower is better).
 
-    ``signal``: Tensor[T]; ``reference``: magnitudes Tensor[N_BINS, frames].
+    ``signal``: Tensor[T]; ``reference``: magnitudes Tensor[n_bins, frames].
     The standard Griffin-Lim convergence figure; the STFT is trimmed to the
     shorter of the two in frames.
     """
-    mag = stft(torch.as_tensor(signal, dtype=torch.float32).reshape(1, -1))[0].abs().T
+    mag = magnitude(signal, params)
     count = min(mag.shape[-1], reference.shape[-1])
     ref = reference[..., :count]
     return float((mag[..., :count] - ref).norm() / ref.norm().clamp_min(_EPS))
 
 
-def magnitude(signal: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """|STFT|: Tensor[T] -> Tensor[N_BINS, frames]."""
-    return stft(torch.as_tensor(signal, dtype=torch.float32).reshape(1, -1))[0].abs().T
+def magnitude(signal: torch.Tensor | np.ndarray, params: Params = audio.DEFAULT) -> torch.Tensor:
+    """|STFT|: Tensor[T] -> Tensor[n_bins, frames]."""
+    return stft(torch.as_tensor(signal, dtype=torch.float32).reshape(1, -1), params)[0].abs().T
+
+
+# Window lengths of the multi-resolution distance, in seconds (about 12, 23 and 46 ms, i.e.
+# 512, 1024 and 2048 samples at 44.1 kHz), each with a quarter-window hop.
+MRSTFT_SECONDS = (512 / 44_100, 1024 / 44_100, 2048 / 44_100)
+
+
+@torch.inference_mode()
+def multi_resolution_stft_distance(
+    signal: torch.Tensor | np.ndarray,
+    reference: torch.Tensor | np.ndarray,
+    sample_rate: int = audio.SAMPLE_RATE,
+) -> float:
+    """Multi-resolution STFT distance between two waveforms (lower is better; 0 is identical).
+
+    The mean over three window lengths of spectral convergence plus the mean
+    absolute log-magnitude difference over an 80 dB range (the multi-resolution
+    STFT loss of Yamamoto et al. 2020). Phase that is wrong for its neighbours shows up at
+    the resolutions the vocoder did not fit, which single-resolution
+    convergence and embedding metrics cannot hear. Tensor[T], Tensor[T].
+    """
+    x = torch.as_tensor(signal, dtype=torch.float32).reshape(1, -1)
+    y = torch.as_tensor(reference, dtype=torch.float32).reshape(1, -1)
+    length = min(x.shape[-1], y.shape[-1])
+    x, y = x[:, :length], y[:, :length]
+    total = 0.0
+    for seconds in MRSTFT_SECONDS:
+        n_fft = 1 << round(math.log2(seconds * sample_rate))
+        layout = audio.AudioParams(
+            sample_rate=sample_rate, n_fft=n_fft, hop=n_fft // 4, n_mels=1, f_max=sample_rate / 2
+        )
+        mag_x, mag_y = stft(x, layout).abs(), stft(y, layout).abs()
+        convergence = (mag_x - mag_y).norm() / mag_y.norm().clamp_min(_EPS)
+        # Levels more than 80 dB below the reference's loudest bin count as equal (silence,
+        # an empty band above a low-rate source's Nyquist), as in the spectrogram images.
+        floor = float(mag_y.max()) * 1e-4 + _EPS
+        log_distance = (mag_x.clamp_min(floor).log() - mag_y.clamp_min(floor).log()).abs().mean()
+        total += float(convergence + log_distance)
+    return total / len(MRSTFT_SECONDS)
 
 
 def warm_up() -> float:
@@ -291,8 +310,11 @@ def warm_up() -> float:
     """
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(0)
-    noise = torch.randn(1, audio.SAMPLE_RATE, generator=generator) * 0.1
-    log_mel_to_audio(audio.log_mel(noise), noise.shape[-1], generator=generator)
+    # The engine's parameters, and the first release's, which the shipped networks still use.
+    for params in (audio.DEFAULT, audio.FIRST_RELEASE):
+        noise = torch.randn(1, params.sample_rate, generator=generator) * 0.1
+        mel = audio.log_mel(noise, params)
+        log_mel_to_audio(mel, noise.shape[-1], generator=generator, params=params)
     elapsed = time.perf_counter() - start
     log.info("vocoder warmed up in %.2f s", elapsed)
     return elapsed

@@ -539,7 +539,11 @@ class Play(models.Model):
                 fields=["track", "listener", "hour"], name="one_play_per_listener_hour"
             )
         ]
-        indexes = [models.Index(fields=["track", "hour", "address"])]
+        indexes = [
+            models.Index(fields=["track", "hour", "address"]),
+            # A listener's own history (profile, For you) without reading everyone's plays.
+            models.Index(fields=["listener", "-hour"], name="gallery_play_listener"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.listener} played {self.track_id} at {self.hour:%Y-%m-%d %H}h"

@@ -25,6 +25,7 @@ from django.db import transaction
 from generator.autotag import describe
 from generator.engine import audio
 from musicweb import files
+from musicweb.library.derive import derive
 from musicweb.library.models import Clip, clip_folder
 from musicweb.tags import format_tags
 
@@ -77,12 +78,9 @@ def ingest(owner, upload: UploadedFile) -> Clip:
         decoded = audio.decode(upload, max_seconds=settings.MAX_CLIP_SECONDS)
     except audio.AudioError as exc:
         raise UploadRejected(str(exc)) from None
-    prepared = audio.prepare(decoded)
-    mel = audio.log_mel(prepared)  # once, for the tagger and the picture
-    labels, embedding = describe(prepared, mel)
-    analysis = audio.encode(prepared, "flac")
-    spectrogram = audio.spectrogram_png(mel.numpy())
-    stored = upload.size + len(analysis) + len(spectrogram)
+    derived = derive(decoded)
+    labels, embedding = describe(derived.samples, derived.mel)  # the mel made once
+    stored = upload.size + len(derived.analysis) + len(derived.spectrogram)
 
     clip = Clip(
         owner=owner,
@@ -90,7 +88,8 @@ def ingest(owner, upload: UploadedFile) -> Clip:
         tags=format_tags(labels),
         embedding=embedding,
         original_name=name,
-        peaks=audio.waveform_peaks(prepared),
+        peaks=derived.peaks,
+        analysis_version=derived.version,
         format=decoded.format,
         subtype=decoded.subtype,
         duration=round(decoded.duration, 3),
@@ -107,8 +106,8 @@ def ingest(owner, upload: UploadedFile) -> Clip:
             upload.seek(0)
             for field, filename, content in (
                 ("original", f"original.{_extension(decoded)}", upload),
-                ("analysis", "analysis.flac", ContentFile(analysis)),
-                ("spectrogram", "spectrogram.png", ContentFile(spectrogram)),
+                ("analysis", "analysis.flac", ContentFile(derived.analysis)),
+                ("spectrogram", "spectrogram.png", ContentFile(derived.spectrogram)),
             ):
                 setattr(clip, field, save(f"{folder}/{filename}", content))
             clip.save()

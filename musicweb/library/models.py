@@ -57,7 +57,15 @@ class Clip(models.Model):
     )
     original_name = models.CharField(max_length=255, help_text="The file name as uploaded.")
     original = models.FileField(max_length=300)
-    analysis = models.FileField(max_length=300, help_text="Mono 22,050 Hz FLAC copy.")
+    analysis = models.FileField(
+        max_length=300,
+        help_text="FLAC copy the modes read: 44,100 Hz, stereo when the upload is (version 2).",
+    )
+    analysis_version = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="How the analysis copy was made: 1 mono 22,050 Hz (first release), 2 full band. "
+        "manage.py rederive_clips brings older clips up to date from their originals.",
+    )
     spectrogram = models.FileField(max_length=300)
     peaks = models.JSONField(default=list)
     format = models.CharField(max_length=20)

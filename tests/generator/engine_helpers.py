@@ -20,7 +20,7 @@ def _excerpt(name: str, start: float, seconds: float) -> np.ndarray:
 
 
 def excerpt(name: str, start: float = 0.0, seconds: float = 4.0) -> np.ndarray:
-    """A prepared excerpt (float32[T] at 22,050 Hz) of one of the committed real recordings."""
+    """A prepared excerpt (float32[T] at SAMPLE_RATE) of one of the committed real recordings."""
     return _excerpt(name, start, seconds).copy()
 
 
@@ -65,3 +65,34 @@ def spectrogram_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two equally long clips' log-mel spectrograms, frame for frame."""
     x, y = audio.log_mel(a).flatten().numpy(), audio.log_mel(b).flatten().numpy()
     return float(np.corrcoef(x, y)[0, 1])
+
+
+def bright_stereo(seconds: float = 4.0, seed: int = 0) -> np.ndarray:
+    """A full-band stereo clip, float32[2, T] at SAMPLE_RATE: a different chord each side.
+
+    Left: a plucked A minor arpeggio; right: a plucked E major one an octave up
+    with bright partials; hiss on both (independent), so there is real energy
+    up to 20 kHz and the two channels differ in both content and level.
+    """
+    rng = np.random.default_rng(seed)
+    length = int(seconds * SR)
+    note = int(0.25 * SR)
+    t = np.arange(note) / SR
+    out = np.zeros((2, length), dtype=np.float64)
+    chords = ((220.0, 261.6, 329.6), (659.3, 830.6, 987.8))
+    for side, chord in enumerate(chords):
+        for n, start in enumerate(range(0, length - note, note)):
+            f = chord[n % 3]
+            partials = sum(
+                np.sin(2 * np.pi * f * k * t) / k for k in range(1, 12) if f * k < 20_000
+            )
+            out[side, start : start + note] += partials * np.exp(-8 * t)
+        out[side] += 0.02 * rng.standard_normal(length)
+    return audio.loudness_normalise(out.astype(np.float32))
+
+
+def band_energy(samples: np.ndarray, low: float, high: float = np.inf) -> float:
+    """Energy of float32[T] (or the sum over channels of [C, T]) between low and high Hz."""
+    spectrum = np.abs(np.fft.rfft(np.atleast_2d(samples), axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(samples.shape[-1], 1 / SR)
+    return float(spectrum[..., (freqs >= low) & (freqs < high)].sum())

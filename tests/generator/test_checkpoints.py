@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from generator.engine import checkpoints
+from generator.engine import audio, checkpoints
 from generator.engine.checkpoints import CheckpointError
 from tests.generator.trained_helpers import TINY_UNET, tiny_tagger, tiny_unet
 
@@ -23,7 +23,7 @@ def test_it_round_trips_weights_and_config(tmp_path):
         assert torch.equal(a, b), k
     config = json.loads((tmp_path / "u" / "config.json").read_text())
     assert config["format_version"] == checkpoints.FORMAT_VERSION
-    assert config["arch"] == "unet" and config["audio"]["sample_rate"] == 22_050
+    assert config["arch"] == "unet" and config["audio"]["sample_rate"] == 44_100
     assert config["sha256"] == checkpoints.sha256_file(tmp_path / "u" / "model.safetensors")
     assert not again.model.training
 
@@ -89,3 +89,24 @@ def test_it_ships_verified_default_models():
         assert ckpt.config["provenance"]["train_pieces"] > 0
     size = sum(f.stat().st_size for f in checkpoints.WEIGHTS_DIR.rglob("*") if f.is_file())
     assert size < 40 * 2**20
+
+
+def test_it_loads_checkpoints_trained_on_other_audio_parameters(tmp_path):
+    ckpt = tiny_unet(tmp_path / "u", params=audio.FIRST_RELEASE)
+    again = checkpoints.load(tmp_path / "u")
+    assert again.audio_params == ckpt.audio_params == audio.FIRST_RELEASE
+    assert checkpoints.default("unet").audio_params.sample_rate in (22_050, 44_100)
+
+
+def test_it_refuses_audio_parameters_it_cannot_use(tmp_path):
+    tiny_unet(tmp_path / "u")
+    config_path = tmp_path / "u" / "config.json"
+    config = json.loads(config_path.read_text())
+    for audio_params, message in (
+        ({**config["audio"], "hop": 333}, "unusable audio parameters"),
+        ({"sample_rate": 44_100}, "unusable audio parameters"),
+        ({**config["audio"], "n_mels": 128}, "reads 160 mel bands"),
+    ):
+        config_path.write_text(json.dumps({**config, "audio": audio_params}))
+        with pytest.raises(CheckpointError, match=message):
+            checkpoints.load(tmp_path / "u")

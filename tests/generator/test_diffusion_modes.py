@@ -10,6 +10,7 @@ from generator.engine.diffusion import plan_windows
 from generator.engine.diffusion_modes import REPAINT_OVERLAP, REPAINT_WIDTH
 from generator.engine.errors import Cancelled, InvalidInput, UnknownMode
 from tests.conftest import real_recording
+from tests.generator.engine_helpers import band_energy, bright_stereo
 from tests.generator.trained_helpers import tiny_tagger, tiny_unet
 
 SR = audio.SAMPLE_RATE
@@ -181,3 +182,43 @@ def test_it_keeps_the_networks_input_to_one_window_at_a_minute(unet, widths):
     frames = vocoder.n_frames(60 * SR)
     assert len(widths) == len(plan_windows(frames, REPAINT_WIDTH, REPAINT_OVERLAP)) >= 11
     assert max(widths) <= REPAINT_WIDTH
+
+
+@pytest.fixture(scope="module")
+def first_release_unet(tmp_path_factory):
+    """A U-Net saved as the first networks were: 22,050 Hz, 1024/256, 128 mel bands."""
+    return tiny_unet(tmp_path_factory.mktemp("unet22k"), params=audio.FIRST_RELEASE)
+
+
+@pytest.mark.parametrize("name", ["remix", "continue", "interpolate", "dream"])
+def test_it_serves_a_checkpoint_trained_on_other_audio_parameters(
+    name, first_release_unet, trumpet, brahms
+):
+    assert first_release_unet.audio_params == audio.FIRST_RELEASE
+    params = modes.Params(seconds=3.0, seed=7, strength=0.6, steps=3)
+    clips = _clips(name, trumpet, brahms)
+    out = modes.generate(name, clips, params, model=first_release_unet)
+    again = modes.generate(name, clips, params, model=first_release_unet)
+    # Output at 44.1 kHz whatever the model's rate; the model's own band ends at 11,025 Hz.
+    assert out.shape == (3 * SR,) and np.array_equal(out, again)
+    assert not audio.is_silent(out)
+    generated = out[2 * SR :] if name == "continue" else out
+    assert band_energy(generated, 11_500) < 1e-4 * band_energy(generated, 0)
+
+
+def test_it_makes_full_band_audio_with_a_full_band_checkpoint(unet):
+    assert unet.audio_params == audio.DEFAULT
+    source = audio.to_mono(bright_stereo(4.0))
+    out = modes.generate("remix", [source], modes.Params(3.0, 1, 0.3, 4), model=unet)
+    assert band_energy(out, 11_025) > 0.01 * band_energy(out, 5_000)
+
+
+def test_it_keeps_the_clip_full_band_in_a_continuation_by_an_older_model(
+    first_release_unet,
+):
+    clip = audio.to_mono(bright_stereo(2.0))
+    out = modes.generate(
+        "continue", [clip], modes.Params(4.0, 3, steps=2), model=first_release_unet
+    )
+    head = out[: SR + SR // 2]  # the original clip, before the cross-fade
+    assert band_energy(head, 11_025) > 0.01 * band_energy(head, 5_000)

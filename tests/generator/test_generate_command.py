@@ -34,7 +34,7 @@ def test_it_writes_a_variation_and_prints_one_json_line(tmp_path):
     assert record["seconds"] == 2.0 and record["out"] == str(out)
     assert record["wall_s"] > 0 and record["rtf"] > 0
     info = sf.info(out)
-    assert (info.format, info.samplerate, info.frames) == ("WAV", audio.SAMPLE_RATE, 2 * 22_050)
+    assert (info.format, info.samplerate, info.frames) == ("WAV", 44_100, 2 * 44_100)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["var.wav"]  # no temporary left over
 
 

@@ -12,7 +12,9 @@ from generator.engine import audio, modes, texture
 from generator.engine.errors import Cancelled, EngineError, InvalidInput, UnknownMode
 from tests.generator.engine_helpers import (
     SR,
+    band_energy,
     brahms,
+    bright_stereo,
     jazz,
     max_xcorr,
     mel_distance,
@@ -234,3 +236,23 @@ def test_it_wraps_unusable_mode_output(monkeypatch):
 def test_it_needs_clips_no_shorter_than_the_receptive_field():
     samples = texture.DEFAULT.min_samples
     assert samples / SR <= modes.MIN_CLIP_SECONDS
+
+
+def test_it_makes_every_mode_at_44_1_khz(tmp_path):
+    from tests.generator.trained_helpers import tiny_unet
+
+    unet = tiny_unet(tmp_path / "unet")
+    assert audio.SAMPLE_RATE == 44_100
+    clip = brahms(3.0)
+    for name, mode in modes.MODES.items():
+        params = modes.Params(seconds=2.0, seed=0, strength=0.5, steps=2)
+        clips = [clip[: int(1.5 * SR)]] if name == "continue" else [clip] * mode.clips
+        out = modes.generate(name, clips, params, model=unet if mode.needs_model else None)
+        assert out.shape == (2 * 44_100,), name
+
+
+def test_it_makes_a_full_band_variation_of_a_full_band_clip():
+    source = audio.to_mono(bright_stereo(4.0))
+    out = variation(source, seconds=3.0)
+    # The source has about 5 % of its energy above 5 kHz beyond 11 kHz; so must the output.
+    assert band_energy(out, 11_025) > 0.01 * band_energy(out, 5_000)

@@ -63,7 +63,7 @@ def test_it_runs_a_job_to_a_private_track(alice, clip):
     assert track.owner == alice and not track.published
     assert track.recipe == job.recipe and track.recipe["seed"] == 3
     samples, rate = sf.read(track.audio.open("rb"))
-    assert rate == 22050 and len(samples) == 2 * 22050
+    assert rate == 44100 and len(samples) == 2 * 44100
     if (WEIGHTS_DIR / "tagger" / "config.json").exists():  # the shipped tagger describes the track
         assert len(track.embedding) == 128
         assert np.linalg.norm(track.embedding) == pytest.approx(1.0, abs=1e-3)

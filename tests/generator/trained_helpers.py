@@ -14,25 +14,34 @@ TINY_UNET = {"n_mels": audio.N_MELS, "channels": [8, 16], "t_dim": 32}
 TINY_TAGGER = {"n_mels": audio.N_MELS, "channels": [8, 8, 16, 16], "embed_dim": 16}
 
 
-def tiny_unet(path: Path, seed: int = 0) -> checkpoints.Checkpoint:
-    """A randomly initialised small U-Net saved and loaded like a real checkpoint."""
+def tiny_unet(
+    path: Path, seed: int = 0, params: audio.AudioParams = audio.DEFAULT
+) -> checkpoints.Checkpoint:
+    """A randomly initialised small U-Net saved and loaded like a real checkpoint.
+
+    ``params``: the audio parameters it claims to be trained on.
+    """
     torch.manual_seed(seed)
-    model = checkpoints.build("unet", TINY_UNET)
+    hparams = {**TINY_UNET, "n_mels": params.n_mels}
+    model = checkpoints.build("unet", hparams)
     # Give the zero-initialised output layer some weight so the sampler really moves.
     torch.nn.init.normal_(model.conv_out.weight, std=0.02)
     checkpoints.save(
         model,
         path,
         arch="unet",
-        hparams=TINY_UNET,
+        hparams=hparams,
         extra={"mel_mean": -5.0, "mel_std": 3.5, "window": 128},
+        audio_params=params,
     )
     return checkpoints.load(path)
 
 
-def tiny_tagger(path: Path, classes: list[str], seed: int = 0) -> checkpoints.Checkpoint:
+def tiny_tagger(
+    path: Path, classes: list[str], seed: int = 0, params: audio.AudioParams = audio.DEFAULT
+) -> checkpoints.Checkpoint:
     torch.manual_seed(seed)
-    hp = {**TINY_TAGGER, "n_classes": len(classes)}
+    hp = {**TINY_TAGGER, "n_classes": len(classes), "n_mels": params.n_mels}
     model = checkpoints.build("tagger", hp)
     checkpoints.save(
         model,
@@ -40,6 +49,7 @@ def tiny_tagger(path: Path, classes: list[str], seed: int = 0) -> checkpoints.Ch
         arch="tagger",
         hparams=hp,
         extra={"classes": classes, "mel_mean": -5.0, "mel_std": 3.5, "window": 128},
+        audio_params=params,
     )
     return checkpoints.load(path)
 

@@ -26,8 +26,9 @@ def test_it_stores_a_real_recording_with_its_analysis(client, alice, settings):
     assert clip.sample_rate == 22050 and clip.channels == 1
     assert clip.original.read() == path.read_bytes()  # the original is untouched
     analysis, rate = sf.read(clip.analysis.open("rb"))
-    assert rate == 22050 and analysis.ndim == 1
-    assert len(analysis) == pytest.approx(clip.duration * 22050, rel=0.01)
+    assert rate == 44100 and analysis.ndim == 1  # full band; a mono upload stays mono
+    assert len(analysis) == pytest.approx(clip.duration * 44100, rel=0.01)
+    assert clip.analysis_version == 2
     assert clip.spectrogram.open("rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert 100 <= len(clip.peaks) <= 600 and max(clip.peaks) == 1.0
     assert clip.stored_bytes == sum(f.size for f in clip.files())
@@ -67,8 +68,10 @@ def test_it_converts_unusual_rates_and_channel_counts(client, alice, tmp_path, r
     clip = Clip.objects.get()
     assert (clip.sample_rate, clip.channels) == (rate, channels)
     analysis, analysis_rate = sf.read(clip.analysis.open("rb"))
-    assert analysis_rate == 22050 and analysis.ndim == 1
-    assert len(analysis) == pytest.approx(22050, rel=0.01)
+    assert analysis_rate == 44100
+    # Stereo (and more channels, folded to two) keep an image; mono stays mono.
+    assert analysis.shape[1:] == (() if channels == 1 else (2,))
+    assert len(analysis) == pytest.approx(44100, rel=0.01)
     assert np.sqrt(np.mean(analysis**2)) > 0.01
 
 

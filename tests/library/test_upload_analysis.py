@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from generator.autotag import MAX_TAGS, MIN_PROBABILITY
-from generator.engine import audio, tagging
+from generator.engine import audio, checkpoints, tagging
 from generator.engine.nets.tagger import Tagger
 from musicweb.library.models import Clip
 from tests.conftest import real_recording
@@ -41,7 +41,10 @@ def test_it_computes_one_log_mel_and_runs_the_tagger_once(client, alice, calls):
     client.force_login(alice)
     response = upload_path(client, real_recording("sorohanro_solo_trumpet.ogg"))
     assert response.status_code == 201, response.content
-    assert calls == {"log_mel": 1, "tagger": 1}
+    # One log-mel serves the picture and the tagger when the tagger was trained on the front
+    # end's parameters; a tagger trained on others (the first release's) needs its own.
+    tagger_params = checkpoints.default("tagger").audio_params
+    assert calls == {"log_mel": 1 if tagger_params == audio.DEFAULT else 2, "tagger": 1}
 
 
 def test_it_keeps_the_clips_embedding_and_the_same_tags_as_before(client, alice):

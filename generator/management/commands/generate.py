@@ -104,9 +104,10 @@ class Command(BaseCommand):
         record = {
             "mode": mode.name,
             "seed": params.seed,
-            "seconds": round(len(samples) / audio.SAMPLE_RATE, 3),
+            "seconds": round(samples.shape[-1] / audio.SAMPLE_RATE, 3),
+            "channels": 1 if samples.ndim == 1 else samples.shape[0],
             "wall_s": round(wall, 3),
-            "rtf": round(len(samples) / audio.SAMPLE_RATE / wall, 3),
+            "rtf": round(samples.shape[-1] / audio.SAMPLE_RATE / wall, 3),
             "out": str(out),
         }
         self.stdout.write(json.dumps(record))
@@ -116,7 +117,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {str(path)!r}.")
         try:
-            return audio.load(path)
+            return audio.load(path, stereo=True)
         except audio.AudioError as exc:
             raise CommandError(f"{path.name}: {exc}") from exc
 
