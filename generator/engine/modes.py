@@ -47,6 +47,12 @@ class Params:
     seed: int
     strength: float = 0.5
     steps: int | None = None
+    # The music network's modes (generator.engine.music_modes):
+    styles: tuple[str, ...] = ()  # style labels to steer dream and continue
+    guidance: float = 2.0  # classifier-free guidance strength for the styles
+    tempo: float | None = None  # dream's beats a minute; None: drawn from the seed
+    start: float | None = None  # seconds into the clip: continue's point, replace's start
+    end: float | None = None  # replace: end of the section, in seconds
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class Mode:
     name: str
     needs_model: bool
     run: Callable[..., np.ndarray]
+    # The result is the source with a part changed: no re-levelling, the source's channels kept.
+    keeps_source: bool = False
 
     @property
     def info(self) -> ModeInfo:
@@ -133,9 +141,24 @@ def generate(
         raise EngineError(f"Mode {mode!r} produced non-finite samples.")
     if out.size != length:
         out = np.pad(out[:length], (0, max(0, length - out.size)))
+    if found.keeps_source:
+        report("done", 1.0)
+        return _onto_source(sources[0], out)
     out = stereo.restore(mode, sources, out, float(params.strength))
     report("done", 1.0)
     return audio.loudness_normalise(out)
+
+
+def _onto_source(source: np.ndarray, mid: np.ndarray) -> np.ndarray:
+    """Apply a mode's change of the source's mid to every channel of the source.
+
+    Where the mode left the mid alone the difference is exactly zero, so those
+    samples come back bit-identical, stereo image included.
+    """
+    if source.ndim == 1 or source.shape[-1] != mid.shape[-1]:
+        return mid
+    delta = mid - audio.to_mono(source)
+    return np.clip(source + delta[None], -1.0, 1.0).astype(np.float32)
 
 
 def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) -> None:
@@ -156,6 +179,7 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
         raise InvalidInput("The strength must be between 0 and 1.")
     if params.steps is not None and not (isinstance(params.steps, int) and params.steps >= 1):
         raise InvalidInput("The number of steps must be a whole number of at least 1.")
+    _validate_music(params)
     for number, clip in enumerate(clips, start=1):
         which = "The clip" if len(clips) == 1 else f"Clip {number}"
         samples = np.asarray(clip)
@@ -170,6 +194,26 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
             raise InvalidInput(f"{which} holds corrupt samples.")
         if audio.is_silent(audio.to_mono(samples)):  # the modes hear the mid
             raise InvalidInput(f"{which} is silent; there is nothing to work from.")
+
+
+def _validate_music(params: Params) -> None:
+    """Check the music network's fields (styles are checked against the model later)."""
+    if not isinstance(params.styles, tuple | list) or not all(
+        isinstance(s, str) for s in params.styles
+    ):
+        raise InvalidInput("Styles must be a list of style names.")
+    if not isinstance(params.guidance, int | float) or not 0.0 <= params.guidance <= 10.0:
+        raise InvalidInput("The guidance strength must be between 0 and 10.")
+    if params.tempo is not None and (
+        not isinstance(params.tempo, int | float) or not 40.0 <= params.tempo <= 240.0
+    ):
+        raise InvalidInput("The tempo must be between 40 and 240 beats a minute.")
+    for name in ("start", "end"):
+        value = getattr(params, name)
+        if value is not None and (
+            not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+        ):
+            raise InvalidInput(f"The {name} must be a number of seconds, 0 or more.")
 
 
 def _monotonic(progress: Progress | None) -> Progress:
@@ -368,3 +412,5 @@ def warm_up() -> float:
 # module so this one stays free of checkpoints and networks.
 if importlib.util.find_spec("generator.engine.diffusion_modes") is not None:
     from . import diffusion_modes  # noqa: F401, E402
+if importlib.util.find_spec("generator.engine.music_modes") is not None:
+    from . import music_modes  # noqa: F401, E402
