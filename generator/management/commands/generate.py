@@ -29,6 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--strength", type=float, default=0.5, help="0..1")
         parser.add_argument("--steps", type=int, default=None, help="optimiser/sampler steps")
         parser.add_argument("--model", type=Path, default=None, help="checkpoint folder")
+        parser.add_argument(
+            "--style", action="append", default=[], help="dream/continue: a style label (repeat)"
+        )
+        parser.add_argument("--guidance", type=float, default=2.0, help="style guidance, 0..10")
+        parser.add_argument("--tempo", type=float, default=None, help="dream: beats a minute")
+        parser.add_argument(
+            "--start", type=float, default=None, help="continue: from here (s); replace: span start"
+        )
+        parser.add_argument("--end", type=float, default=None, help="replace: end of the span (s)")
         parser.add_argument("--out", type=Path, required=True, help="output file")
         parser.add_argument(
             "--format", choices=["wav", "flac", "ogg", "mp3"], help="default: the --out suffix"
@@ -64,6 +73,11 @@ class Command(BaseCommand):
             seed=opts["seed"],
             strength=opts["strength"],
             steps=opts["steps"],
+            styles=tuple(opts["style"]),
+            guidance=opts["guidance"],
+            tempo=opts["tempo"],
+            start=opts["start"],
+            end=opts["end"],
         )
         start = time.perf_counter()
         try:
