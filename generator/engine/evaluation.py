@@ -372,14 +372,14 @@ def reference_clips(
     Paths may be corpus directories (their validation pieces: held-out music),
     folders of audio files, or files.
     """
-    from generator.engine import training
+    from generator.engine import music_data
 
     pieces = []
     for p in paths:
         for split in ("validation", "train"):
-            found = training._pieces_from([p], split)
+            found = music_data.entries([p], split)  # music rows only
             if found:
-                pieces += [x for x in found if x.labels.get("music", True)]
+                pieces += found
                 break
     clips, names = [], []
     length = int(seconds * audio.SAMPLE_RATE)

@@ -60,6 +60,10 @@ DEFAULT_HPARAMS: dict[str, Any] = {
 }
 
 
+# Fields a resumed run may change: they say how long and how often, not what is learned.
+SCHEDULING = ("steps", "checkpoint_every", "export_every", "refresh_every")
+
+
 @dataclass(frozen=True)
 class MusicTrainConfig:
     """How to train; saved with the state so a resume can check it."""
@@ -193,8 +197,9 @@ def train(
     prior = None
     if resume and (out / STATE_JSON).exists():
         prior = json.loads((out / STATE_JSON).read_text())
-        saved = {k: v for k, v in prior["config"].items() if k != "steps"}
-        mine = {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k != "steps"}
+        saved = {k: v for k, v in prior["config"].items() if k not in SCHEDULING}
+        mine = json.loads(json.dumps(asdict(cfg)))
+        mine = {k: v for k, v in mine.items() if k not in SCHEDULING}
         if saved != mine:
             raise TrainingError("The saved training state was made with another configuration.")
     hparams = {**DEFAULT_HPARAMS, **cfg.hparams}

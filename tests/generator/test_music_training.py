@@ -135,6 +135,15 @@ def test_it_trains_to_the_same_weights_in_two_runs_as_in_one(tmp_path):
             cache_dir=cache,
             resume_from_weights=tmp_path / "one",
         )
+    # How long and how often may change on resume; what is learned may not.
+    music_training.train(
+        cfg(5, export_every=5, checkpoint_every=5),
+        [root],
+        tmp_path / "two",
+        cache_dir=cache,
+        resume=True,
+    )
+    assert checkpoints.load(tmp_path / "two").config["metrics"]["steps"] == 5
     with pytest.raises(TrainingError, match="another configuration"):
         music_training.train(
             cfg(6, lr=1e-3), [root], tmp_path / "two", cache_dir=cache, resume=True

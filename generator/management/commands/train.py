@@ -40,6 +40,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--transpositions", type=int, default=1)
         parser.add_argument("--window", type=int, default=None, help="musicnet: crop frames")
+        parser.add_argument(
+            "--export-every", type=int, default=None, help="musicnet: write EMA weights every N"
+        )
 
     def handle(self, *args, **opts):
         import torch
@@ -81,7 +84,7 @@ class Command(BaseCommand):
         if not opts["steps"]:
             raise CommandError("Say how many steps to train with --steps.")
         kwargs = {"transpositions": opts["transpositions"]}
-        for key in ("batch_size", "lr", "checkpoint_every", "window"):
+        for key in ("batch_size", "lr", "checkpoint_every", "window", "export_every"):
             if opts[key] is not None:
                 kwargs[key] = opts[key]
         cfg = music_training.MusicTrainConfig(steps=opts["steps"], seed=opts["seed"], **kwargs)
