@@ -17,7 +17,10 @@ MAX_TAGS = 3
 
 
 def describe(samples: np.ndarray) -> tuple[list[str], list[float]]:
-    """Likely labels (most likely first) and the unit-length embedding of mono 22,050 Hz audio."""
+    """Likely labels (most likely first) and the unit-length embedding of 44.1 kHz audio.
+
+    ``samples``: float32[T] or float32[2, T] (the tagger hears the mid).
+    """
     try:
         from generator.engine import tagging
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -52,15 +52,7 @@ class AudioParams:
         return self.sample_rate / self.hop
 
     def to_dict(self) -> dict[str, int | float]:
-        return {
-            "sample_rate": self.sample_rate,
-            "n_fft": self.n_fft,
-            "hop": self.hop,
-            "n_mels": self.n_mels,
-            "f_min": self.f_min,
-            "f_max": self.f_max,
-            "log_floor": self.log_floor,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> AudioParams:

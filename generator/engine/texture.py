@@ -6,7 +6,7 @@ the clip's texture independently of time. A new spectrogram is optimised from
 noise (L-BFGS) until its statistics match, then the vocoder gives it phase.
 
 What differs from the published setup, and why (docs/engine.md has figures):
-- 128 mel bands instead of 1025 linear bins, and five banks of 256 filters of
+- 160 mel bands instead of 1025 linear bins, and five banks of 256 filters of
   width 5 at dilations 1..16 instead of one bank of 4096 of width 11: about
   100 times less arithmetic, and a receptive field of 65 frames (0.75 s) that
   captures note lengths the single wide bank misses.

@@ -100,3 +100,14 @@ def test_it_rejects_clips_with_other_channel_layouts(wide):
         modes.generate("variation", [three], modes.Params(seconds=2.0, seed=0))
     with pytest.raises(InvalidInput, match="neither mono nor stereo"):
         modes.generate("variation", [wide.T.copy()], modes.Params(seconds=2.0, seed=0))
+
+
+@pytest.mark.parametrize("name", ["remix", "continue", "interpolate", "variation"])
+def test_it_works_in_blocks_without_seams(name, wide, monkeypatch):
+    """Long outputs are widened block by block; where the blocks fall changes nothing."""
+    clips = _clips(name, wide, brahms(4.0))
+    mid = audio.to_mono(bright_stereo(3.0, seed=5))
+    whole = stereo.restore(name, clips, mid, 0.5)
+    monkeypatch.setattr(stereo, "BLOCK", 43 * audio.HOP)  # half a second
+    blocks = stereo.restore(name, clips, mid, 0.5)
+    np.testing.assert_allclose(blocks, whole, atol=1e-4)

@@ -157,3 +157,18 @@ def test_it_refuses_unusable_audio_parameters(change, message):
     with pytest.raises(ValueError, match=message):
         audio.AudioParams.from_dict({**audio.FIRST_RELEASE.to_dict(), **change})
     assert audio.AudioParams.from_dict(audio.FIRST_RELEASE.to_dict()) == audio.FIRST_RELEASE
+
+
+def test_it_gives_the_same_audio_whatever_the_chunk_size():
+    """Griffin-Lim runs in cache-sized chunks of frames; the chunks must not show."""
+    signal = brahms(3.0)
+    mag = vocoder.magnitude(signal)[None]
+
+    def run(chunk: int) -> torch.Tensor:
+        config = vocoder.VocoderConfig(n_iter=8, chunk_frames=chunk)
+        gen = torch.Generator().manual_seed(0)
+        return vocoder.griffin_lim(mag, len(signal), config=config, generator=gen)[0]
+
+    whole = run(10_000)
+    for chunk in (1, 7, 128):
+        torch.testing.assert_close(run(chunk), whole, rtol=0, atol=1e-5)
