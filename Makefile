@@ -31,11 +31,13 @@ install-test: $(VENV)/.installed-test
 system-packages:
 	bash .ci/system-packages
 
+# serve becomes supervisord, and exec makes it make's own child: a SIGTERM to make reaches it
+# (make passes SIGTERM to its children), and supervisord stops every process before it exits.
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput --database channels
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --web $(WEB) --workers $(WORKERS)
+	$(RUN_ENV) exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --web $(WEB) --workers $(WORKERS)
 
 lint: install-test
 	$(BIN)/ruff check .

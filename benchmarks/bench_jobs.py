@@ -83,7 +83,7 @@ def watch_user(url: str, cookie: str, events: list, stop: threading.Event, ready
 
 def run(workers: int, jobs: int, seconds: float, user, clip, url: str, stack, cookie: str) -> dict:
     from generator.models import GenerationJob
-    from tests.generator.jobhelpers import make_job
+    from tests.factories import make_job
 
     events: list = []
     stop, ready = threading.Event(), threading.Event()
@@ -148,13 +148,12 @@ def main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    from tests.conftest import make_user
-    from tests.generator.jobhelpers import make_clip
+    from tests.factories import make_clip, make_user
     from tests.stack import Stack
 
     settings.MAX_ACTIVE_JOBS = settings.JOBS_PER_HOUR = 1000
     user = make_user("bench")
-    clip = make_clip(user, Path(settings.VAR_DIR))
+    clip = make_clip(user)
     client = Client()
     client.force_login(user)
     cookie = f"sessionid={client.cookies['sessionid'].value}"

@@ -59,7 +59,7 @@ def children(pid: int) -> list[int]:
 
 def process_name(pid: int) -> str:
     args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    return "daphne" if b"daphne" in args else "worker"
+    return "web" if b"daphne" in args or b"musicweb.webserver" in args else "worker"
 
 
 def setup_django(var_dir: Path) -> None:

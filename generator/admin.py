@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from generator.models import GenerationJob, ModelVersion, TrainingJob
+from generator.models import GenerationJob, ModelVersion, ModelVersionError, TrainingJob
 
 
 @admin.register(ModelVersion)
@@ -27,8 +27,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.action(description="Activate the selected versions")
     def activate(self, request, queryset):
         for version in queryset:
-            version.state = ModelVersion.State.ACTIVE
-            version.save(update_fields=["state"])
+            version.activate()
             self.log_change(request, version, "Activated.")
         messages.success(request, f"Activated {queryset.count()} version(s).")
 
@@ -36,13 +35,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def retire(self, request, queryset):
         retired = 0
         for version in queryset:
-            if version.default_for:
-                messages.error(
-                    request, f"{version} is a default; make another version default first."
-                )
+            try:
+                version.retire()
+            except ModelVersionError as exc:
+                messages.error(request, str(exc))
                 continue
-            version.state = ModelVersion.State.RETIRED
-            version.save(update_fields=["state"])
             self.log_change(request, version, "Retired.")
             retired += 1
         if retired:

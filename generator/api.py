@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from generator.engine.catalog import MODE_CHOICES, MODE_INFO
-from generator.forms import GenerateForm, random_seed
+from generator.forms import GenerateForm
 from generator.jobs import JobRefused, submit
 from generator.models import GenerationJob, ModelVersion
 from generator.serializers import (
@@ -22,7 +22,6 @@ from generator.serializers import (
     JobStateSerializer,
     ModelVersionSerializer,
 )
-from generator.views import get_job_for_user
 from musicweb.permissions import OwnerPermission
 from musicweb.rest import ApiMixin, form_errors
 
@@ -67,16 +66,15 @@ class JobViewSet(
         return jobs.order_by("-created", "-id")
 
     def get_object(self) -> GenerationJob:
-        job = get_job_for_user(self.request.user, self.kwargs["uid"])
+        job = GenerationJob.objects.get_for_user(self.request.user, self.kwargs["uid"])
         self.check_object_permissions(self.request, job)
         return job
 
     def create(self, request, *args, **kwargs):
         if not isinstance(request.data, Mapping):
             raise ValidationError("Send the job's settings as a JSON object.")
+        # Omitted settings take the recipe's defaults in the form, as on the page.
         data = {k: v for k, v in request.data.items() if v is not None}
-        data.setdefault("seed", random_seed())
-        data.setdefault("strength", 0.5)
         form = GenerateForm(request.user, data)
         if not form.is_valid():
             raise form_errors(form)
@@ -84,7 +82,7 @@ class JobViewSet(
             job = submit(request.user, form.cleaned_data)
         except JobRefused as exc:
             raise JobLimitReached(str(exc)) from None
-        job = get_job_for_user(request.user, job.uid)
+        job = GenerationJob.objects.get_for_user(request.user, job.uid)
         return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=JobStateSerializer)

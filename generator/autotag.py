@@ -16,18 +16,23 @@ MIN_PROBABILITY = 0.2
 MAX_TAGS = 3
 
 
-def describe(samples: np.ndarray) -> tuple[list[str], list[float]]:
+def describe(samples: np.ndarray, mel=None) -> tuple[list[str], list[float]]:
     """Likely labels (most likely first) and the unit-length embedding of 44.1 kHz audio.
 
-    ``samples``: float32[T] or float32[2, T] (the tagger hears the mid).
+    ``samples``: float32[T] or float32[2, T] (the tagger hears the mid). One pass
+    of the tagger gives both; ``mel`` is ``audio.log_mel`` of the mono mix if the
+    caller has already computed it (for the spectrogram picture).
     """
     try:
         from generator.engine import tagging
 
-        scores = tagging.tag(samples, top=MAX_TAGS)
-        embedding = tagging.embed(samples)
+        analysis = tagging.analyse(samples, mel=mel)
     except Exception:
         log.warning("tagging failed; going on without tags", exc_info=True)
         return [], []
-    labels = [label for label, p in scores if p >= MIN_PROBABILITY and label != "not_music"]
-    return labels, [round(float(x), 5) for x in embedding]
+    labels = [
+        label
+        for label, p in analysis.tags[:MAX_TAGS]
+        if p >= MIN_PROBABILITY and label != "not_music"
+    ]
+    return labels, [round(float(x), 5) for x in analysis.embedding]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from generator.live import job_group, user_group
 from generator.models import GenerationJob, TrainingJob
-from generator.runner import job_group, user_group
+from musicweb.sockets import JsonObjectConsumer
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
+class JobConsumer(JsonObjectConsumer):
     """Send the job's current state on connect, then every change; owner and staff only."""
 
     @database_sync_to_async
@@ -61,7 +61,7 @@ class TrainingConsumer(JobConsumer):
             return None
 
 
-class JobListConsumer(AsyncJsonWebsocketConsumer):
+class JobListConsumer(JsonObjectConsumer):
     """Stream state changes of every job of the signed-in user, for the My jobs page."""
 
     async def connect(self) -> None:

@@ -1,68 +1,75 @@
-"""The Generate form: the one place a generation request is validated (pages and API)."""
+"""The Generate form: the one place a generation request is validated (pages and API).
+
+Its fields are made from the recipe (generator.engine.contract.RECIPE): the
+same names, words, defaults and limits as the API and ``manage.py generate``.
+"""
 
 from __future__ import annotations
-
-import secrets
 
 from django import forms
 from django.conf import settings
 
 from generator.engine.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.contract import MAX_SEED, RECIPE, Setting, random_seed, with_defaults
 from generator.models import ModelVersion
 from musicweb.library.models import Clip
 
-MAX_SEED = 2**31 - 1
+
+class LabelsField(forms.CharField):
+    """Short words separated by commas (style labels), cleaned to a tuple; a list is taken as is."""
+
+    def to_python(self, value) -> tuple[str, ...]:
+        if isinstance(value, list | tuple):
+            parts = [str(part) for part in value]
+        else:
+            parts = super().to_python(value).split(",")
+        return tuple(part.strip() for part in parts if part.strip())
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        for label in value:
+            if len(label) > self.label_length:
+                raise forms.ValidationError(
+                    f"Each label has at most {self.label_length} characters."
+                )
 
 
-def random_seed() -> int:
-    return secrets.randbelow(MAX_SEED)
+def form_field(setting: Setting) -> forms.Field:
+    """The form field for one recipe setting (querysets are narrowed per user in the form)."""
+    common = {"label": setting.label, "help_text": setting.help, "required": setting.required}
+    limits = {"min_value": setting.minimum, "max_value": setting.maximum}
+    initial = setting.initial if setting.required else setting.default
+    if setting.kind == "mode":
+        return forms.ChoiceField(choices=MODE_CHOICES, **common)
+    if setting.kind == "clip":
+        return forms.ModelChoiceField(queryset=Clip.objects.none(), to_field_name="uid", **common)
+    if setting.kind == "model":
+        return forms.ModelChoiceField(queryset=ModelVersion.objects.none(), **common)
+    if setting.kind == "float":
+        return forms.FloatField(initial=initial, **limits, **common)
+    if setting.kind == "int":
+        return forms.IntegerField(**limits, **common)
+    if setting.kind == "labels":
+        field = LabelsField(**common)
+        field.label_length = setting.max_length
+        return field
+    return forms.CharField(max_length=setting.max_length, **common)
 
 
-class GenerateForm(forms.Form):
-    mode = forms.ChoiceField(
-        choices=MODE_CHOICES, help_text="How the music is made from your clips."
-    )
-    clip = forms.ModelChoiceField(
-        queryset=Clip.objects.none(),
-        required=False,
-        to_field_name="uid",
-        help_text="The clip to start from.",
-    )
-    clip2 = forms.ModelChoiceField(
-        queryset=Clip.objects.none(),
-        required=False,
-        to_field_name="uid",
-        label="Second clip",
-        help_text="For style transfer (its texture) and interpolate (where to end).",
-    )
-    model_version = forms.ModelChoiceField(
-        queryset=ModelVersion.objects.none(),
-        required=False,
-        label="Model",
-        help_text="Leave empty for the mode's default model.",
-    )
-    seconds = forms.FloatField(
-        min_value=1, initial=10, help_text="Length of the result in seconds."
-    )
-    strength = forms.FloatField(
-        min_value=0,
-        max_value=1,
-        initial=0.5,
-        help_text="Style: 0 keeps the first clip's content, 1 takes the second's texture. "
-        "Remix: 0 returns the clip, 1 ignores it.",
-    )
-    steps = forms.IntegerField(
-        min_value=1,
-        max_value=200,
-        required=False,
-        help_text="Diffusion modes: fewer steps are faster, more are finer. Empty for the default.",
-    )
-    seed = forms.IntegerField(
-        min_value=0,
-        max_value=MAX_SEED,
-        help_text="The same clip, settings and seed always give the same music.",
-    )
-    title = forms.CharField(max_length=200, required=False, help_text="Name your track.")
+RecipeForm = type(
+    "RecipeForm", (forms.Form,), {setting.name: form_field(setting) for setting in RECIPE}
+)
+
+
+class GenerateForm(RecipeForm):
+    """A generation request: the recipe's fields, the user's own clips, a model for the mode.
+
+    Omitted settings take the recipe's defaults (a fresh seed, strength 0.5),
+    so the page and the API accept the same requests.
+    """
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -95,6 +102,9 @@ class GenerateForm(forms.Form):
         seconds = data.get("seconds")
         if seconds is not None and seconds > limit:
             self.add_error("seconds", f"{info.label} makes at most {limit} seconds.")
+        steps = data.get("steps")
+        if steps is not None and steps > info.max_steps:
+            self.add_error("steps", f"{info.label} takes at most {info.max_steps} steps.")
         version = data.get("model_version")
         if version is None:
             version = ModelVersion.objects.default_for(mode)
@@ -103,6 +113,8 @@ class GenerateForm(forms.Form):
         elif mode not in version.modes:
             self.add_error("model_version", f"{version.label} does not serve {info.label}.")
         data["model_version"] = version
+        filled = with_defaults(data)
+        data.update({name: value for name, value in filled.items() if name not in self.errors})
         if not data.get("title"):
             source = data.get("clip")
             data["title"] = (

@@ -7,22 +7,62 @@ and the admin all read the same row.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from generator.engine.catalog import MODE_CHOICES
+from generator import live
+from generator.engine.catalog import MODE_CHOICES, MODE_INFO
+from generator.engine.contract import SETTINGS, record
+
+
+def json_safe(value):
+    """Replace NaN and infinities (which JSON columns refuse) with None, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+class ModelVersionError(Exception):
+    """A change to a model version that we refuse; the message says what to do instead."""
 
 
 class ModelVersionQuerySet(models.QuerySet):
     def active(self) -> ModelVersionQuerySet:
         return self.filter(state=ModelVersion.State.ACTIVE)
+
+    def next_version(self, name: str) -> int:
+        """The number the next version called `name` gets: one past the highest so far."""
+        latest = self.filter(name=name).aggregate(models.Max("version"))["version__max"]
+        return (latest or 0) + 1
+
+    def register(self, *, name: str, arch: str, config: dict, **fields) -> ModelVersion:
+        """Add the next version of `name`, serving every mode of its architecture.
+
+        config and metrics are stored JSON-safe (NaN and infinities become None).
+        """
+        fields["metrics"] = json_safe(fields.get("metrics", {}))
+        return self.create(
+            name=name,
+            version=self.next_version(name),
+            arch=arch,
+            modes=ModelVersion.modes_for_arch(arch),
+            config=json_safe(config),
+            **fields,
+        )
 
     def for_mode(self, mode: str) -> ModelVersionQuerySet:
         # A handful of rows: filtering in Python works alike on SQLite and PostgreSQL.
@@ -79,6 +119,52 @@ class ModelVersion(models.Model):
     def label(self) -> str:
         return f"{self.name} v{self.version}"
 
+    @staticmethod
+    def modes_for_arch(arch: str) -> list[str]:
+        """The modes a version of this architecture serves (none for a tagger)."""
+        return [info.name for info in MODE_INFO.values() if info.arch == arch]
+
+    def activate(self) -> None:
+        """Offer this version to users."""
+        self.state = self.State.ACTIVE
+        self.save(update_fields=["state"])
+
+    def retire(self) -> None:
+        """Stop offering this version; jobs that use it keep it. A default cannot retire."""
+        if self.default_for:
+            raise ModelVersionError(f"{self} is a default; make another version default first.")
+        self.state = self.State.RETIRED
+        self.save(update_fields=["state"])
+
+    def make_default(self) -> None:
+        """Make this version the default for every mode it serves, and active."""
+        with transaction.atomic():
+            for other in type(self).objects.select_for_update().exclude(pk=self.pk):
+                kept = [m for m in other.default_for if m not in self.modes]
+                if kept != other.default_for:
+                    other.default_for = kept
+                    other.save(update_fields=["default_for"])
+            self.default_for = list(self.modes)
+            self.state = self.State.ACTIVE
+            self.save(update_fields=["default_for", "state"])
+
+    def roll_back(self) -> ModelVersion:
+        """Retire this version and make the newest earlier version of its name the default."""
+        previous = (
+            type(self)
+            .objects.filter(name=self.name, version__lt=self.version)
+            .order_by("-version")
+            .first()
+        )
+        if previous is None:
+            raise ModelVersionError(f"No earlier version of {self.name} to roll back to.")
+        with transaction.atomic():
+            previous.make_default()
+            self.state = self.State.RETIRED
+            self.default_for = []
+            self.save(update_fields=["state", "default_for"])
+        return previous
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -106,6 +192,20 @@ class JobQuerySet(models.QuerySet):
     def expired_leases(self) -> JobQuerySet:
         return self.filter(status=JobStatus.RUNNING, lease_expires__lt=timezone.now())
 
+    def in_queue_order(self) -> JobQuerySet:
+        """Queued jobs in the order workers take them: by turn, then oldest first."""
+        return self.queued().order_by("turn", "created", "id")
+
+    def get_for_user(self, user, uid) -> LeasedJob:
+        """The job if the user may see it (its owner, or staff); 404 for anyone else.
+
+        Pages and the API share this lookup, so an id leaks nothing.
+        """
+        try:
+            return self.visible_to(user).select_related(*self.model.SHOWN_WITH).get(uid=uid)
+        except (self.model.DoesNotExist, ValueError, ValidationError):
+            raise Http404("No such job.") from None
+
 
 class LeasedJob(models.Model):
     """A unit of background work whose row is the truth: status, progress, lease, error.
@@ -120,6 +220,7 @@ class LeasedJob(models.Model):
     UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
     FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
     MAX_ATTEMPTS = 2
+    SHOWN_WITH: tuple[str, ...] = ()  # rows a job's page and API detail read beside it
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
@@ -133,6 +234,11 @@ class LeasedJob(models.Model):
     lease_expires = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True)
+    turn = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="How many of the owner's earlier jobs were unfinished when this one was "
+        "queued: workers take lower turns first, so no one account fills the queue.",
+    )
 
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
@@ -151,14 +257,23 @@ class LeasedJob(models.Model):
     def _rows(self):
         return type(self)._default_manager.filter(pk=self.pk)
 
+    def live_groups(self) -> list[str]:
+        """The channel groups that watch this job (generator.live sends to them)."""
+        return [live.job_group(self.uid)]
+
+    def time_limit(self) -> float | None:
+        """Seconds of work after which the worker gives up; None for no limit."""
+        return None
+
     def queue_position(self) -> int | None:
-        """1 for the next job to run; None once it is no longer queued."""
+        """1 for the next job to run (in the order workers take them); None once not queued."""
         if self.status != JobStatus.QUEUED:
             return None
+        earlier = Q(created__lt=self.created) | Q(created=self.created, id__lt=self.id)
         ahead = (
             type(self)
             ._default_manager.queued()
-            .filter(Q(created__lt=self.created) | Q(created=self.created, id__lt=self.id))
+            .filter(Q(turn__lt=self.turn) | (Q(turn=self.turn) & earlier))
         )
         return ahead.count() + 1
 
@@ -174,8 +289,12 @@ class LeasedJob(models.Model):
             "error": self.error,
         }
 
-    def claim(self, worker: str, lease_seconds: float) -> bool:
-        """Take a queued job for this worker; False if another worker or a cancel won."""
+    def claim(self, worker: str, lease_seconds: float, task_id: str = "") -> bool:
+        """Take a queued job for this worker; False if another worker or a cancel won.
+
+        task_id names the queue's task that runs it, so a reaper can close that task's
+        row if this worker dies.
+        """
         now = timezone.now()
         won = (
             self._rows()
@@ -187,6 +306,7 @@ class LeasedJob(models.Model):
                 lease_expires=now + timedelta(seconds=lease_seconds),
                 attempts=F("attempts") + 1,
                 stage="starting",
+                **({"task_id": task_id} if task_id else {}),
             )
         )
         if won:
@@ -257,10 +377,24 @@ class LeasedJob(models.Model):
             )
         self.refresh_from_db()
         if changed:
-            from generator.runner import broadcast
-
-            transaction.on_commit(lambda: broadcast(self))
+            transaction.on_commit(lambda: live.broadcast(self))
         return bool(changed)
+
+    def fail_unqueued(self, error: str) -> bool:
+        """Fail a queued job that no worker can be given; False if it left the queue."""
+        failed = (
+            self._rows()
+            .filter(status=JobStatus.QUEUED)
+            .update(
+                status=JobStatus.FAILED,
+                finished=timezone.now(),
+                stage="failed",
+                error=error[:2000],
+            )
+        )
+        if failed:
+            self.refresh_from_db()
+        return bool(failed)
 
     def requeue_or_fail(self) -> str:
         """Return a job whose worker vanished to the queue, or fail it after too many tries."""
@@ -302,12 +436,20 @@ class GenerationJob(LeasedJob):
     )
     source_names = models.JSONField(default=list, help_text="Clip titles at submission time.")
     seconds = models.FloatField()
-    strength = models.FloatField(default=0.5)
+    strength = models.FloatField(default=SETTINGS["strength"].default)
     steps = models.PositiveIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
+    # The music network's settings (generator.engine.music_modes); other modes ignore them.
+    styles = models.JSONField(default=list, blank=True)
+    guidance = models.FloatField(default=SETTINGS["guidance"].default)
+    tempo = models.FloatField(null=True, blank=True)
+    start = models.FloatField(null=True, blank=True)
+    end = models.FloatField(null=True, blank=True)
     track = models.OneToOneField(
         "gallery.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
     )
+
+    SHOWN_WITH = ("model_version", "track", "clip", "clip2")
 
     class Meta(LeasedJob.Meta):
         indexes = [
@@ -321,19 +463,29 @@ class GenerationJob(LeasedJob):
     def get_absolute_url(self) -> str:
         return reverse("generator:job", args=[self.uid])
 
+    def live_groups(self) -> list[str]:
+        return [*super().live_groups(), live.user_group(self.owner_id)]
+
+    def time_limit(self) -> float:
+        """Derived from the work asked for: a generous multiple of what it takes here.
+
+        The mode's measured worker seconds per second of output and per step, times
+        JOB_TIME_LIMIT_FACTOR (for a busy machine), plus JOB_TIME_LIMIT_BASE_SECONDS for
+        loading clips and models.
+        """
+        info = MODE_INFO[self.mode]
+        estimate = info.work * self.seconds * (self.steps or info.default_steps)
+        return settings.JOB_TIME_LIMIT_BASE_SECONDS + settings.JOB_TIME_LIMIT_FACTOR * estimate
+
     @property
     def recipe(self) -> dict:
-        """Everything needed to reproduce the result."""
-        return {
-            "mode": self.mode,
-            "model": self.model_version.label,
-            "model_version_id": self.model_version_id,
-            "seed": self.seed,
-            "seconds": self.seconds,
-            "strength": self.strength,
-            "steps": self.steps,
-            "sources": self.source_names,
-        }
+        """Everything needed to reproduce the result (stored with its track)."""
+        return record(
+            {name: getattr(self, name) for name in SETTINGS},
+            model=self.model_version.label,
+            model_version_id=self.model_version_id,
+            sources=self.source_names,
+        )
 
     def state(self) -> dict:
         state = super().state()

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 
 from django.conf import settings
 
-from generator.engine.catalog import MODE_INFO
+from generator.models import ModelVersion, json_safe
 
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-
-
-def modes_for_arch(arch: str) -> list[str]:
-    return [info.name for info in MODE_INFO.values() if info.arch == arch]
 
 
 def builtin_versions() -> list[dict]:
@@ -52,12 +47,10 @@ def builtin_versions() -> list[dict]:
 
 
 def register_builtin_models(sender=None, using: str = "default", **kwargs) -> None:
-    from generator.models import ModelVersion
-
     if using != "default":
         return
     for spec in builtin_versions():
-        modes = modes_for_arch(spec["arch"])
+        modes = ModelVersion.modes_for_arch(spec["arch"])
         version, created = ModelVersion.objects.using(using).get_or_create(
             name=spec["name"],
             version=1,
@@ -70,14 +63,3 @@ def register_builtin_models(sender=None, using: str = "default", **kwargs) -> No
         )
         if created:
             log.info("registered built-in model %s for %s", version, ", ".join(modes) or "tagging")
-
-
-def json_safe(value):
-    """Replace NaN and infinities (which JSON columns refuse) with None, recursively."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    return value

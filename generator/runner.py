@@ -1,9 +1,11 @@
 """Run one generation job inside a worker: claim, generate, store, report, finish.
 
-This is the only place that turns the engine's progress(stage, fraction) and
-cancelled() callbacks into row updates and channel messages. The job row is
+This is the only place that turns the engine's progress(stage, fraction, **fields)
+and cancelled() callbacks into row updates and channel messages. The job row is
 claimed with a conditional update and held with a lease that a heartbeat
-renews; a worker that dies lets the lease lapse and reap() requeues the job.
+renews; a worker that dies lets the lease lapse and generator.reaper requeues
+the job. A job that runs past its time limit is stopped like a cancelled one
+and fails with the reason.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import threading
 import time
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import close_old_connections
 
-from generator.models import GenerationJob, LeasedJob, ModelVersion, TrainingJob, WorkerHeartbeat
+from generator.live import broadcast
+from generator.models import GenerationJob, ModelVersion
+from musicweb import files
 from musicweb.gallery.models import Track, track_folder
 
 log = logging.getLogger(__name__)
@@ -30,32 +32,9 @@ log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def job_group(job_uid) -> str:
-    return f"job-{job_uid}"
-
-
-def user_group(user_id: int) -> str:
-    return f"jobs-of-{user_id}"
-
-
-def broadcast(job) -> None:
-    """Send the job's state to its watchers (and a generation job's to its owner's list)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    # sent_at lets a watcher measure how long the message took to arrive.
-    message = {"type": "job.progress", "state": {**job.state(), "sent_at": time.time()}}
-    try:
-        async_to_sync(layer.group_send)(job_group(job.uid), message)
-        if isinstance(job, GenerationJob):
-            async_to_sync(layer.group_send)(user_group(job.owner_id), message)
-    except Exception:  # a lost message is caught up on reconnect; never fail a job for it
-        log.exception("could not send progress of job %s", job.uid)
-
-
 def broadcast_queue_positions(limit: int = 50) -> None:
     """Tell queued jobs their new place after the queue moved."""
-    for job in GenerationJob.objects.queued().order_by("created", "id")[:limit]:
+    for job in GenerationJob.objects.in_queue_order()[:limit]:
         broadcast(job)
 
 
@@ -72,7 +51,7 @@ def load_model(version: ModelVersion):
 
 
 class Reporter:
-    """Throttled progress reporting, cancellation polling and the lease heartbeat."""
+    """Throttled progress, cancellation polling, the time limit and the lease heartbeat."""
 
     def __init__(self, job, worker: str) -> None:
         self.job = job
@@ -80,10 +59,12 @@ class Reporter:
         self.lease = settings.JOB_LEASE_SECONDS
         self.min_interval = 1.0 / settings.PROGRESS_EVENTS_PER_SECOND
         self.started = time.monotonic()
+        self.time_limit = job.time_limit()
         self.last_sent = 0.0
         self.last_poll = 0.0
         self.lost = False  # the row is no longer ours (requeued by a reaper, or gone)
         self.cancel_seen = False
+        self.timed_out = False
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, daemon=True)
 
@@ -108,6 +89,7 @@ class Reporter:
                 close_old_connections()
 
     def progress(self, stage: str, fraction: float, **fields) -> None:
+        """Record progress; `fields` are further columns of the row (a loss curve, say)."""
         now = time.monotonic()
         fraction = max(self.job.progress, min(1.0, float(fraction)))
         if now - self.last_sent < self.min_interval and fraction < 1.0:
@@ -120,8 +102,12 @@ class Reporter:
         broadcast(self.job)
 
     def cancelled(self) -> bool:
+        """True once the job should stop: cancelled, taken away, or past its time limit."""
         now = time.monotonic()
-        if self.lost or self.cancel_seen:
+        if self.lost or self.cancel_seen or self.timed_out:
+            return True
+        if self.time_limit is not None and now - self.started > self.time_limit:
+            self.timed_out = True
             return True
         if now - self.last_poll >= 0.2:
             self.last_poll = now
@@ -158,24 +144,25 @@ def _store_track(job: GenerationJob, samples) -> Track:
         duration=round(samples.shape[-1] / audio.SAMPLE_RATE, 3),
     )
     folder = track_folder(track)
-    written = []
-    try:
-        wav = audio.encode(samples, "wav")
-        png = audio.spectrogram_png(audio.log_mel(audio.to_mono(samples)).numpy())
-        track.audio = default_storage.save(f"{folder}/track.wav", ContentFile(wav))
-        written.append(track.audio.name)
-        track.spectrogram = default_storage.save(f"{folder}/spectrogram.png", ContentFile(png))
-        written.append(track.spectrogram.name)
+    wav = audio.encode(samples, "wav")
+    png = audio.spectrogram_png(audio.log_mel(audio.to_mono(samples)).numpy())
+    with files.all_or_nothing(default_storage) as save:
+        track.audio = save(f"{folder}/track.wav", ContentFile(wav))
+        track.spectrogram = save(f"{folder}/spectrogram.png", ContentFile(png))
         track.stored_bytes = len(wav) + len(png)
         track.save()
-    except BaseException:
-        for name in written:
-            default_storage.delete(name)
-        raise
     return track
 
 
-def run_job(job_id: int, worker: str = WORKER_ID) -> str:
+def time_limit_error(job) -> str:
+    """The reason a job stopped at its limit, in words that say what to change."""
+    return (
+        f"This job ran past its time limit of {job.time_limit():.0f} seconds, set by its "
+        "length and steps. Try a shorter duration or fewer steps."
+    )
+
+
+def run_job(job_id: int, worker: str = WORKER_ID, task_id: str = "") -> str:
     """Run the job if it is still queued; return its final status."""
     from generator.engine import errors, modes
 
@@ -183,7 +170,7 @@ def run_job(job_id: int, worker: str = WORKER_ID) -> str:
         job = GenerationJob.objects.select_related("model_version", "clip", "clip2").get(pk=job_id)
     except GenerationJob.DoesNotExist:
         return "missing"
-    if not job.claim(worker, settings.JOB_LEASE_SECONDS):
+    if not job.claim(worker, settings.JOB_LEASE_SECONDS, task_id):
         return "skipped"
     broadcast(job)
     broadcast_queue_positions()
@@ -198,11 +185,11 @@ def run_job(job_id: int, worker: str = WORKER_ID) -> str:
             samples = modes.generate(
                 job.mode,
                 clips,
-                modes.Params(
-                    seconds=job.seconds, seed=job.seed, strength=job.strength, steps=job.steps
-                ),
+                modes.Params.of(job),
                 model=model,
-                progress=lambda stage, fraction: reporter.progress(stage, 0.02 + 0.9 * fraction),
+                progress=lambda stage, fraction, **_: reporter.progress(
+                    stage, 0.02 + 0.9 * fraction
+                ),
                 cancelled=reporter.cancelled,
             )
             if reporter.cancelled():
@@ -217,8 +204,11 @@ def run_job(job_id: int, worker: str = WORKER_ID) -> str:
             if reporter.lost:
                 log.warning("job %s was taken from %s; dropping its work", job.uid, worker)
                 return "lost"
-            job.mark_cancelled(worker)
-        except errors.InvalidInput as exc:
+            if reporter.timed_out:
+                job.fail(worker, time_limit_error(job))
+            else:
+                job.mark_cancelled(worker)
+        except (errors.InvalidInput, files.StorageFull) as exc:
             job.fail(worker, str(exc))
         except Exception as exc:
             log.exception("job %s failed", job.uid)
@@ -231,38 +221,3 @@ def run_job(job_id: int, worker: str = WORKER_ID) -> str:
     broadcast(job)
     log.info("job %s ended %s", job.uid, job.status)
     return job.status
-
-
-def reap() -> dict[str, int]:
-    """Requeue (or fail) running jobs whose worker stopped renewing the lease."""
-    from generator.jobs import enqueue
-
-    counts: dict[str, int] = {}
-    for model in (GenerationJob, TrainingJob):
-        for job in model.objects.expired_leases():
-            outcome = job.requeue_or_fail()
-            counts[outcome] = counts.get(outcome, 0) + 1
-            job.refresh_from_db()
-            log.warning("%s lease expired (worker %s): %s", job, job.worker or "?", outcome)
-            if job.status == LeasedJob.Status.QUEUED:
-                enqueue(job)
-            broadcast(job)
-    return counts
-
-
-def reaper_loop(stop: threading.Event, interval: float | None = None) -> None:
-    """Say this worker is alive and reap, every third of a lease.
-
-    A dead worker's job is then back in the queue within about 1.3 leases.
-    """
-    interval = interval or settings.JOB_LEASE_SECONDS / 3
-    while True:
-        try:
-            WorkerHeartbeat.beat(WORKER_ID)
-            reap()
-        except Exception:
-            log.exception("reaper pass failed")
-        finally:
-            close_old_connections()
-        if stop.wait(interval):
-            return

@@ -1,7 +1,8 @@
 """Generation jobs and model versions in the API.
 
 A job request is validated by generator.forms.GenerateForm, as on the page;
-JobCreateSerializer only describes its fields for the schema.
+JobCreateSerializer only describes its fields for the schema. Both are made
+from the recipe (generator.engine.contract.RECIPE).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from generator.engine.catalog import MODE_CHOICES
+from generator.engine.contract import RANDOM, RECIPE, SETTINGS, Setting
 from generator.models import GenerationJob, ModelVersion
 
 
@@ -33,17 +35,9 @@ class JobSerializer(serializers.ModelSerializer):
         model = GenerationJob
         fields = (
             "uid",
-            "title",
-            "mode",
-            "model_version",
+            *SETTINGS,
             "model_version_id",
-            "clip",
-            "clip2",
             "source_names",
-            "seconds",
-            "strength",
-            "steps",
-            "seed",
             "status",
             "progress",
             "stage",
@@ -82,17 +76,38 @@ class JobDetailSerializer(JobSerializer):
         return job.state()
 
 
-class JobCreateSerializer(serializers.Serializer):
-    """The fields of a generation request (validated by the Generate form)."""
+def serializer_field(setting: Setting) -> serializers.Field:
+    """The API field describing one recipe setting; GenerateForm does the checking."""
+    common = {"required": setting.required, "help_text": setting.help}
+    if setting.default == RANDOM:
+        common["help_text"] += " Random if omitted."
+    elif setting.default is not None:
+        common["default"] = setting.default
+        del common["required"]
+    limits = {"min_value": setting.minimum, "max_value": setting.maximum}
+    if setting.kind == "mode":
+        return serializers.ChoiceField(choices=MODE_CHOICES, **common)
+    if setting.kind == "clip":
+        common["help_text"] += " The uid of one of your clips."
+        return serializers.UUIDField(**common)
+    if setting.kind == "model":
+        common["help_text"] += " An id from /api/models/."
+        return serializers.IntegerField(**common)
+    if setting.kind == "float":
+        return serializers.FloatField(**limits, **common)
+    if setting.kind == "int":
+        return serializers.IntegerField(**limits, **common)
+    if setting.kind == "labels":
+        child = serializers.CharField(max_length=setting.max_length)
+        return serializers.ListField(child=child, **common)
+    return serializers.CharField(max_length=setting.max_length, **common)
 
-    mode = serializers.ChoiceField(choices=MODE_CHOICES)
-    clip = serializers.UUIDField(required=False, help_text="uid of one of your clips.")
-    clip2 = serializers.UUIDField(required=False, help_text="Second clip (style, interpolate).")
-    model_version = serializers.IntegerField(
-        required=False, help_text="id from /api/models/; empty for the mode's default."
-    )
-    seconds = serializers.FloatField(min_value=1)
-    strength = serializers.FloatField(min_value=0, max_value=1, required=False)
-    steps = serializers.IntegerField(min_value=1, max_value=200, required=False)
-    seed = serializers.IntegerField(min_value=0, required=False, help_text="Random if empty.")
-    title = serializers.CharField(max_length=200, required=False)
+
+JobCreateSerializer = type(
+    "JobCreateSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The settings of a generation request (validated by the Generate form).",
+        **{setting.name: serializer_field(setting) for setting in RECIPE},
+    },
+)

@@ -12,15 +12,14 @@ from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generator.engine.catalog import MODE_INFO
 from generator.forms import CheckpointUploadForm, TrainForm, random_seed
 from generator.jobs import JobRefused, enqueue, submit
-from generator.models import GenerationJob, ModelVersion, TrainingJob
-from generator.registry import json_safe
+from generator.models import GenerationJob, ModelVersion, ModelVersionError, TrainingJob
 from musicweb.library.models import Clip
 
 
@@ -56,62 +55,28 @@ def model_list(request):
 def model_action(request, pk: int, action: str):
     """Activate, retire, make default, or roll back a version."""
     version = get_object_or_404(ModelVersion, pk=pk)
-    with transaction.atomic():
-        if action == "activate":
-            version.state = ModelVersion.State.ACTIVE
-            version.save(update_fields=["state"])
-            message = f"{version} is active."
-        elif action == "retire":
-            if version.default_for:
-                messages.error(
-                    request, f"{version} is a default; make another version default first."
-                )
-                return redirect("generator:models")
-            version.state = ModelVersion.State.RETIRED
-            version.save(update_fields=["state"])
-            message = f"{version} is retired; running jobs keep it."
-        elif action == "default":
-            make_default(version)
-            message = f"{version} is the default for {', '.join(version.modes)}."
-        elif action == "rollback":
-            previous = roll_back(version)
-            if previous is None:
-                messages.error(request, f"No earlier version of {version.name} to roll back to.")
-                return redirect("generator:models")
-            message = f"Rolled back from {version} to {previous}."
-        else:
-            raise Http404("Unknown action.")
-        log_action(request, version, message)
+    try:
+        with transaction.atomic():
+            if action == "activate":
+                version.activate()
+                message = f"{version} is active."
+            elif action == "retire":
+                version.retire()
+                message = f"{version} is retired; running jobs keep it."
+            elif action == "default":
+                version.make_default()
+                message = f"{version} is the default for {', '.join(version.modes)}."
+            elif action == "rollback":
+                previous = version.roll_back()
+                message = f"Rolled back from {version} to {previous}."
+            else:
+                raise Http404("Unknown action.")
+            log_action(request, version, message)
+    except ModelVersionError as exc:
+        messages.error(request, str(exc))
+        return redirect("generator:models")
     messages.success(request, message)
     return redirect("generator:models")
-
-
-def make_default(version: ModelVersion) -> None:
-    """Make version the default for every mode it serves, and active."""
-    for other in ModelVersion.objects.exclude(pk=version.pk):
-        kept = [m for m in other.default_for if m not in version.modes]
-        if kept != other.default_for:
-            other.default_for = kept
-            other.save(update_fields=["default_for"])
-    version.default_for = list(version.modes)
-    version.state = ModelVersion.State.ACTIVE
-    version.save(update_fields=["default_for", "state"])
-
-
-def roll_back(version: ModelVersion) -> ModelVersion | None:
-    """Retire version and make the newest earlier version of the same name the default."""
-    previous = (
-        ModelVersion.objects.filter(name=version.name, version__lt=version.version)
-        .order_by("-version")
-        .first()
-    )
-    if previous is None:
-        return None
-    make_default(previous)
-    version.state = ModelVersion.State.RETIRED
-    version.default_for = []
-    version.save(update_fields=["state", "default_for"])
-    return previous
 
 
 @staff_member_required
@@ -141,15 +106,12 @@ def model_upload(request):
         final = Path(settings.MEDIA_ROOT) / "models" / uuid.uuid4().hex
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(scratch, final)
-        latest = ModelVersion.objects.filter(name=name).order_by("-version").first()
-        version = ModelVersion.objects.create(
+        version = ModelVersion.objects.register(
             name=name,
-            version=(latest.version + 1) if latest else 1,
             arch=config["arch"],
-            modes=[i.name for i in MODE_INFO.values() if i.arch == config["arch"]],
+            config=config,
             weights_path=str(final),
-            config=json_safe(config),
-            metrics=json_safe(config.get("metrics", {})),
+            metrics=config.get("metrics", {}),
             provenance=str(config.get("provenance", "uploaded"))[:2000],
             created_by=request.user,
         )
@@ -166,11 +128,18 @@ def model_upload(request):
 @require_http_methods(["GET", "POST"])
 def model_compare(request):
     """Metrics side by side, and a sample from the same clip and seed by each version."""
-    ids = request.GET.getlist("v") or request.POST.getlist("v")
+    try:
+        ids = [int(v) for v in request.GET.getlist("v") or request.POST.getlist("v")]
+        uids = [uuid.UUID(j) for j in request.GET.getlist("job")]
+    except ValueError:
+        ids = uids = None
+    if ids is None or not all(0 < pk < 2**63 for pk in ids):
+        return HttpResponseBadRequest(
+            "Name model versions by their numbers (?v=3&v=4) and jobs by their ids.",
+            content_type="text/plain",
+        )
     versions = list(ModelVersion.objects.filter(pk__in=ids)[:4])
-    jobs = list(
-        GenerationJob.objects.visible_to(request.user).filter(uid__in=request.GET.getlist("job"))
-    )
+    jobs = list(GenerationJob.objects.visible_to(request.user).filter(uid__in=uids))
     clips = Clip.objects.owned_by(request.user).order_by("title")
     if request.method == "POST" and len(versions) >= 2:
         common = [m for m in versions[0].modes if all(m in v.modes for v in versions)]

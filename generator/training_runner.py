@@ -8,21 +8,18 @@ draft ModelVersion; a cancelled run keeps its resumable state for Resume.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
-from generator.engine.catalog import MODE_INFO
+from generator.live import broadcast
 from generator.models import ModelVersion, TrainingJob
-from generator.registry import json_safe
-from generator.runner import WORKER_ID, Reporter, broadcast
+from generator.runner import WORKER_ID, Reporter
 
 log = logging.getLogger(__name__)
 
-# training.train reports "training step 40 of 400, loss 0.1234".
-_STEP_LOSS = re.compile(r"step (\d+) of \d+, loss ([-+\d.eE]+)")
+LOSS_POINTS = 2000  # the most [step, loss] pairs kept on the row for the curve
 
 
 def training_data(job: TrainingJob) -> list[Path]:
@@ -88,16 +85,12 @@ def register_version(job: TrainingJob, folder: Path, evaluation: dict) -> ModelV
     from generator.engine import checkpoints
 
     checkpoint = checkpoints.load(folder)  # verifies the hash and the architecture's shapes
-    modes = [info.name for info in MODE_INFO.values() if info.arch == checkpoint.arch]
-    latest = ModelVersion.objects.filter(name=job.name).order_by("-version").first()
-    return ModelVersion.objects.create(
+    return ModelVersion.objects.register(
         name=job.name,
-        version=(latest.version + 1) if latest else 1,
         arch=checkpoint.arch,
-        modes=modes,
+        config=checkpoint.config,
         weights_path=str(folder),
-        config=json_safe(checkpoint.config),
-        metrics=json_safe({**checkpoint.config.get("metrics", {}), "evaluation": evaluation}),
+        metrics={**checkpoint.config.get("metrics", {}), "evaluation": evaluation},
         provenance="Trained from the web on: "
         + ", ".join(
             [c.title for c in job.clips.all()] + (["the corpus"] if job.use_corpus else [])
@@ -107,14 +100,14 @@ def register_version(job: TrainingJob, folder: Path, evaluation: dict) -> ModelV
     )
 
 
-def run_training_job(job_id: int, worker: str = WORKER_ID) -> str:
+def run_training_job(job_id: int, worker: str = WORKER_ID, task_id: str = "") -> str:
     from generator.engine import errors, training
 
     try:
         job = TrainingJob.objects.get(pk=job_id)
     except TrainingJob.DoesNotExist:
         return "missing"
-    if not job.claim(worker, settings.JOB_LEASE_SECONDS):
+    if not job.claim(worker, settings.JOB_LEASE_SECONDS, task_id):
         return "skipped"
     broadcast(job)
     folder = Path(settings.MEDIA_ROOT) / job.folder
@@ -122,11 +115,10 @@ def run_training_job(job_id: int, worker: str = WORKER_ID) -> str:
 
     with Reporter(job, worker) as reporter:
 
-        def progress(stage: str, fraction: float) -> None:
-            match = _STEP_LOSS.search(stage)
-            if match:
-                losses.append([int(match.group(1)), round(float(match.group(2)), 5)])
-            reporter.progress(stage, 0.95 * fraction, losses=losses[-2000:])
+        def progress(stage: str, fraction: float, *, step=None, loss=None, **fields) -> None:
+            if step is not None and loss is not None:
+                losses.append([int(step), round(float(loss), 5)])
+            reporter.progress(stage, 0.95 * fraction, losses=losses[-LOSS_POINTS:])
 
         try:
             config = training.TrainConfig(
@@ -145,11 +137,11 @@ def run_training_job(job_id: int, worker: str = WORKER_ID) -> str:
                 progress=progress,
                 cancelled=reporter.cancelled,
             )
-            reporter.progress("evaluating the new version", 0.96, losses=losses[-2000:])
+            reporter.progress("evaluating the new version", 0.96, losses=losses[-LOSS_POINTS:])
             from generator.engine import checkpoints
 
             evaluation = quick_evaluation(checkpoints.load(folder), job)
-            reporter.progress("registering the new version", 0.98, losses=losses[-2000:])
+            reporter.progress("registering the new version", 0.98, losses=losses[-LOSS_POINTS:])
             with transaction.atomic():
                 version = register_version(job, folder, evaluation)
                 if not job.finish(worker, version):

@@ -10,52 +10,29 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generator.engine.catalog import MODE_INFO
-from generator.forms import GenerateForm, random_seed
+from generator.engine.contract import SETTINGS, random_seed
+from generator.forms import GenerateForm
 from generator.jobs import JobRefused, resubmit, submit
 from generator.models import GenerationJob, ModelVersion
 from musicweb.library.models import Clip
 
 
-def get_job_for_user(user, uid) -> GenerationJob:
-    """The job if the user owns it (or is staff); 404 otherwise."""
-    try:
-        return (
-            GenerationJob.objects.visible_to(user)
-            .select_related("model_version", "track", "clip", "clip2")
-            .get(uid=uid)
-        )
-    except (GenerationJob.DoesNotExist, ValueError):
-        raise Http404("No such job.") from None
-
-
 def _initial_from_job(job: GenerationJob) -> dict:
-    return {
-        "mode": job.mode,
-        "clip": job.clip.uid if job.clip else None,
-        "clip2": job.clip2.uid if job.clip2 else None,
-        "model_version": job.model_version_id,
-        "seconds": job.seconds,
-        "strength": job.strength,
-        "steps": job.steps,
-        "seed": job.seed,
-        "title": job.title,
-    }
+    """Every recipe setting of a job, as the form takes it ("Edit settings")."""
+    initial = {}
+    for name, setting in SETTINGS.items():
+        value = getattr(job, name)
+        if setting.kind == "clip":
+            value = value.uid if value else None
+        elif setting.kind == "model":
+            value = value.pk
+        initial[name] = value
+    return initial
 
 
 def _initial_from_query(request) -> dict:
     """Refill the form from a link, e.g. the gallery's "try these settings" or a clip page."""
-    allowed = (
-        "mode",
-        "clip",
-        "clip2",
-        "model_version",
-        "seconds",
-        "strength",
-        "steps",
-        "seed",
-        "title",
-    )
-    return {key: request.GET[key] for key in allowed if request.GET.get(key)}
+    return {name: request.GET[name] for name in SETTINGS if request.GET.get(name)}
 
 
 def _mode_versions() -> dict[str, list[dict]]:
@@ -86,7 +63,9 @@ def generate(request):
     else:
         initial = {}
         if request.GET.get("from"):
-            initial = _initial_from_job(get_job_for_user(request.user, request.GET["from"]))
+            initial = _initial_from_job(
+                GenerationJob.objects.get_for_user(request.user, request.GET["from"])
+            )
         initial.update(_initial_from_query(request))
         form = GenerateForm(request.user, initial=initial)
     return render(
@@ -104,7 +83,7 @@ def generate(request):
 @login_required
 @require_GET
 def job_detail(request, uid):
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(job.state())
     return render(request, "generator/job.html", {"job": job, "state": job.state()})
@@ -113,7 +92,7 @@ def job_detail(request, uid):
 @login_required
 @require_POST
 def job_cancel(request, uid):
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if job.cancel():
         messages.info(request, "Cancelling." if job.status == job.Status.RUNNING else "Cancelled.")
     else:
@@ -125,7 +104,7 @@ def job_cancel(request, uid):
 @require_POST
 def job_again(request, uid):
     """Queue the job's recipe again: Retry keeps the seed, Generate again draws a new one."""
-    job = get_job_for_user(request.user, uid)
+    job = GenerationJob.objects.get_for_user(request.user, uid)
     if job.owner != request.user:
         raise Http404("No such job.")
     new_seed = random_seed() if request.POST.get("seed") == "new" else None

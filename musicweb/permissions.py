@@ -23,6 +23,11 @@ def may_edit(user, obj) -> bool:
     return user.is_authenticated and obj.owner_id == user.pk
 
 
+def may_see_sources(user, track) -> bool:
+    """The source clips' titles in a track's recipe: clips are private, so owner and staff only."""
+    return user.is_authenticated and (user.is_staff or track.owner_id == user.pk)
+
+
 def may_cancel_job(user, job) -> bool:
     """The owner, or staff (who can see every job)."""
     return user.is_authenticated and (user.is_staff or job.owner_id == user.pk)

@@ -12,10 +12,13 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from generator.engine.catalog import MODE_INFO
+from musicweb.addresses import parse_networks
+from musicweb.uploadtemp import upload_folder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -96,6 +99,40 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# What pages may load and run (django-csp): only the site's own files; no inline script or
+# <style>. Progress bars carry their width in a style attribute, the one inline style allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses are switched off (django-permissions-policy).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -112,6 +149,8 @@ INSTALLED_APPS = [
     "channels_lite",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "musicweb.accounts",
     "musicweb.library",
     "musicweb.gallery",
@@ -121,13 +160,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "musicweb.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "musicweb.middleware.PrivateCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Last, so that it sees the log-in views' answers and turns a refused try into a 429.
+    "musicweb.accounts.throttle.LockoutMiddleware",
 ]
+# axes.W002 asks for axes' own middleware by name; LockoutMiddleware is a subclass of it.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 ROOT_URLCONF = "musicweb.urls"
 ASGI_APPLICATION = "musicweb.asgi.application"
@@ -175,7 +222,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # A consumer waits on a blocking read (BZPOPMIN, 5 s): redis-py 8's default
+            # 5 s socket timeout would end it, so reads wait as long as Redis holds them.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:
@@ -188,15 +241,41 @@ else:
     }
 DATABASE_ROUTERS = ["musicweb.routers.ChannelLayerRouter"]
 
-# Caches hold log-in throttling counts: shared through Redis at scale, per process otherwise.
+# The cache holds visitor copies of gallery pages and the API's request rates: shared
+# through Redis at scale, per process otherwise.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); nobody's by default.
+# Log-in throttling and play counts key visitors by address (musicweb/addresses.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+
+# Log-in throttling (musicweb/accounts/throttle.py explains the rules): failed log-ins are
+# counted by django-axes in the database, on the log-in page, the API token and the admin.
 LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+LOGIN_ACCOUNT_DELAY_SECONDS = env_int("LOGIN_ACCOUNT_DELAY_SECONDS", 30, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "musicweb.accounts.throttle.LoginThrottle"
+AXES_FAILURE_LIMIT = "musicweb.accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "musicweb.accounts.throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_LOCKOUT_CALLABLE = "musicweb.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "musicweb.addresses.client_address"
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 TASKS = {
     "default": {
@@ -245,8 +324,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50, minimum=1)
 MAX_CLIP_SECONDS = env_int("MAX_CLIP_SECONDS", 600, minimum=1)
 USER_QUOTA_MB = env_int("USER_QUOTA_MB", 500, minimum=1)
+# Bodies are bounded before they are read (musicweb/bodylimit.py): uploads (multipart) to
+# MAX_UPLOAD_MB and a little for the form around the file, any other body to MAX_BODY_MB.
+MAX_BODY_MB = env_int("MAX_BODY_MB", 2, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_MB * 1024 * 1024
+# Upload files over this size spool to disk, in a folder of this process's own that the next
+# web process to start removes once this process is gone (musicweb/uploadtemp.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(upload_folder(VAR_DIR / "uploads"))
+
+# Plays of one track counted from one address in an hour (one per listener), so that
+# scripted plays cannot inflate counts; see Track.count_play.
+MAX_PLAYS_PER_ADDRESS = env_int("MAX_PLAYS_PER_ADDRESS", 10, minimum=1)
 
 # Generation jobs: per-user limits, the longest output per mode, and the worker lease.
 MAX_ACTIVE_JOBS = env_int("MAX_ACTIVE_JOBS", 3, minimum=1)
@@ -269,6 +358,9 @@ def _max_seconds() -> dict[str, int]:
 MAX_SECONDS = _max_seconds()
 CORPUS_DIR = Path(env_str("CORPUS_DIR", str(VAR_DIR / "corpus")))
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
+# A generation job's time limit: this many times its measured work, plus a fixed allowance.
+JOB_TIME_LIMIT_FACTOR = env_int("JOB_TIME_LIMIT_FACTOR", 5, minimum=1)
+JOB_TIME_LIMIT_BASE_SECONDS = env_int("JOB_TIME_LIMIT_BASE_SECONDS", 60, minimum=1)
 # Progress events per job per second, at most (the SQLite channel layer's comfort zone).
 PROGRESS_EVENTS_PER_SECOND = env_int("PROGRESS_EVENTS_PER_SECOND", 10, minimum=1)
 
@@ -308,5 +400,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

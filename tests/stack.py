@@ -1,4 +1,4 @@
-"""Start the real thing for end-to-end tests: daphne and job workers as separate processes.
+"""Start the real thing for end-to-end tests: uvicorn and job workers as separate processes.
 
 The processes share the test run's databases (SQLite files, or PostgreSQL when
 DATABASE_URL is set), its media folder and its channel layer (SQLite file or
@@ -72,12 +72,17 @@ class Stack:
         self.web = self._spawn(
             "web",
             "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
+            "uvicorn",
             "musicweb.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--lifespan",
+            "off",
+            "--no-proxy-headers",
+            "--ws-max-size",
+            "65536",
         )
         url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60

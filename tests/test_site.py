@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -143,3 +145,68 @@ def test_it_keeps_torch_out_of_web_start_up(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _variables_read_by_settings() -> list[tuple[int, str]]:
+    """(line, pattern) for each environment variable musicweb/settings.py reads.
+
+    Reads go through the env_* helpers (or os.environ / os.getenv with a literal name).
+    A name built in an f-string, such as f"MAX_SECONDS_{name.upper()}", becomes a pattern
+    that matches the docs' MAX_SECONDS_<MODE>.
+    """
+    tree = ast.parse((REPO / "musicweb" / "settings.py").read_text())
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+
+    def patterns(arg: ast.expr) -> list[str]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return [re.escape(arg.value)]
+        if isinstance(arg, ast.JoinedStr):
+            parts = [
+                re.escape(v.value) if isinstance(v, ast.Constant) else "<[A-Z_]+>"
+                for v in arg.values
+            ]
+            return ["".join(parts)]
+        if isinstance(arg, ast.Name) and arg.id in assigned:
+            return [p for value in assigned[arg.id] for p in patterns(value)]
+        raise AssertionError(f"settings.py line {arg.lineno}: cannot tell which variable it reads")
+
+    def is_env_read(func: ast.expr) -> bool:
+        if isinstance(func, ast.Name):
+            return func.id.startswith("env_")
+        return ast.unparse(func) in {"os.environ.get", "os.getenv"}
+
+    helpers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("env_")]
+    inside_helpers = {id(node) for helper in helpers for node in ast.walk(helper)}
+    return [
+        (node.lineno, pattern)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and node.args and is_env_read(node.func)
+        if id(node) not in inside_helpers  # the helpers themselves read os.environ.get(name)
+        for pattern in patterns(node.args[0])
+    ]
+
+
+def _variables_in_deploy_doc() -> set[str]:
+    text = (REPO / "docs" / "deploy.md").read_text()
+    section = text.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([^`]+)`", cell)}
+
+
+def test_it_documents_every_environment_variable_it_reads():
+    read = _variables_read_by_settings()
+    documented = _variables_in_deploy_doc()
+    assert {"SECRET_KEY", "MAX_SECONDS_<MODE>"} <= documented  # the table is found
+    patterns = {pattern for _, pattern in read}
+    assert {"SECRET_KEY", "DATABASE_URL", "MAX_SECONDS_<[A-Z_]+>"} <= patterns  # reads are seen
+    missing = [
+        (line, pattern)
+        for line, pattern in read
+        if not any(re.fullmatch(pattern, name) for name in documented)
+    ]
+    assert missing == [], f"settings.py reads these, docs/deploy.md does not list them: {missing}"

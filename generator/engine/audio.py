@@ -109,9 +109,24 @@ F_MAX = DEFAULT.f_max
 LOG_FLOOR = DEFAULT.log_floor
 TARGET_RMS_DB = -20.0
 SILENCE_RMS = 1e-4
-# Decoding reads this many frames at a time, so a file that lies about its
-# length is stopped at the duration limit instead of filling memory.
-_BLOCK_FRAMES = 65_536
+
+# What an upload may declare, checked on the header before any sample is decoded: a
+# small file can claim hundreds of channels at a huge rate and expand to tens of GB.
+MAX_CHANNELS = 8
+MIN_SOURCE_RATE = 8_000
+MAX_SOURCE_RATE = 192_000
+# The centred STFT pads half a window by reflection, which needs more samples than
+# that: anything shorter (after resampling) cannot be analysed.
+MIN_SAMPLES = N_FFT // 2 + 1
+# Decoding holds at most this many bytes of source samples at once, whatever the
+# header declares: blocks are mixed to mono and resampled as they arrive.
+DECODE_BLOCK_BYTES = 4 * 1024 * 1024
+# Encoders get this many frames per call; libsndfile's Vorbis encoder crashes when
+# one call hands it minutes of audio.
+_ENCODE_BLOCK_FRAMES = 65_536
+# MP3 downloads are LAME VBR quality 2 (V2, "transparent" for most listeners);
+# libsndfile maps a compression level in [0, 1] to LAME's VBR quality 0-10.
+_MP3_COMPRESSION = 0.2
 
 ENCODINGS = {
     "wav": ("WAV", "PCM_16", "audio/wav"),
@@ -137,53 +152,68 @@ class TooLongError(AudioError):
     pass
 
 
+class TooShortError(AudioError):
+    pass
+
+
+class UnsupportedLayoutError(AudioError):
+    """Too many channels, or a sample rate outside what is accepted."""
+
+
 @dataclass(frozen=True)
 class Decoded:
-    """Audio as decoded from a file, before any conversion."""
+    """Audio decoded from a file at SAMPLE_RATE (at most two channels), and what it declared."""
 
-    samples: np.ndarray  # float32[channels, frames]
-    sample_rate: int
+    samples: np.ndarray  # float32[T] (mono file) or float32[2, T], at SAMPLE_RATE, not normalised
+    sample_rate: int  # the file's own rate
+    channels: int  # the file's own channel count
+    frames: int  # frames read from the file, at its own rate
     format: str
     subtype: str
 
     @property
-    def channels(self) -> int:
-        return int(self.samples.shape[0])
-
-    @property
     def duration(self) -> float:
-        return self.samples.shape[1] / self.sample_rate
+        return self.frames / self.sample_rate
 
 
 Source = str | Path | BinaryIO
 
 
-def decode(source: Source, max_seconds: float | None = None) -> Decoded:
-    """Decode any file libsndfile reads, judged by its content alone.
+def check_layout(channels: int, sample_rate: int) -> None:
+    """Refuse a channel count or sample rate outside the accepted range, with the limits."""
+    if sample_rate <= 0 or channels <= 0:
+        raise NotAudioError("The file's header is not valid audio.")
+    if channels > MAX_CHANNELS:
+        raise UnsupportedLayoutError(
+            f"The audio has {channels} channels; at most {MAX_CHANNELS} are accepted."
+        )
+    if not MIN_SOURCE_RATE <= sample_rate <= MAX_SOURCE_RATE:
+        raise UnsupportedLayoutError(
+            f"The audio's sample rate is {sample_rate:,} Hz; rates from "
+            f"{MIN_SOURCE_RATE:,} to {MAX_SOURCE_RATE:,} Hz are accepted."
+        )
 
-    Raises NotAudioError for anything libsndfile cannot parse, EmptyAudioError
-    for zero frames, TooLongError past max_seconds (checked while reading).
+
+def decode(source: Source, max_seconds: float | None = None) -> Decoded:
+    """Decode any file libsndfile reads, judged by its content alone, in bounded memory.
+
+    The header's channels and rate are checked before decoding; then blocks of at
+    most DECODE_BLOCK_BYTES are folded to at most two channels (``fold_to_pair``)
+    and fed to one streaming soxr resampler, so memory grows with the output (at
+    most stereo at SAMPLE_RATE), never with
+    what the header declares. Raises NotAudioError for anything libsndfile cannot
+    parse, UnsupportedLayoutError past the limits above, EmptyAudioError for zero
+    frames, TooShortError below MIN_SAMPLES, TooLongError past max_seconds
+    (checked while reading).
     """
     if hasattr(source, "seek"):
         source.seek(0)
     try:
         with sf.SoundFile(source) as f:
-            sample_rate = int(f.samplerate)
-            if sample_rate <= 0 or f.channels <= 0:
-                raise NotAudioError("The file's header is not valid audio.")
+            sample_rate, channels = int(f.samplerate), int(f.channels)
+            check_layout(channels, sample_rate)
             limit = None if max_seconds is None else int(max_seconds * sample_rate)
-            blocks = []
-            total = 0
-            while True:
-                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                total += block.shape[0]
-                if limit is not None and total > limit:
-                    raise TooLongError(
-                        f"The audio is longer than the limit of {_seconds_words(max_seconds)}."
-                    )
-                blocks.append(block)
+            frames, samples = _read_folded(f, limit, max_seconds)
             fmt, subtype = f.format, f.subtype
     except sf.LibsndfileError as exc:
         raise NotAudioError(
@@ -191,12 +221,49 @@ def decode(source: Source, max_seconds: float | None = None) -> Decoded:
         ) from exc
     except RuntimeError as exc:  # libsndfile reports some corrupt streams this way
         raise NotAudioError(f"The audio data is corrupt: {exc}") from exc
-    if total == 0:
+    if frames == 0:
         raise EmptyAudioError("The file holds no audio (zero length).")
-    samples = np.concatenate(blocks, axis=0).T
-    if not np.all(np.isfinite(samples)):
-        raise NotAudioError("The audio data is corrupt (it holds non-numbers).")
-    return Decoded(np.ascontiguousarray(samples), sample_rate, fmt, subtype)
+    if samples.shape[-1] < MIN_SAMPLES:
+        raise TooShortError(
+            f"The audio is too short ({1000 * frames / sample_rate:.0f} ms); "
+            f"at least {math.ceil(1000 * MIN_SAMPLES / SAMPLE_RATE)} ms is needed."
+        )
+    return Decoded(samples, sample_rate, channels, frames, fmt, subtype)
+
+
+def _read_folded(f: sf.SoundFile, limit: int | None, max_seconds: float | None):
+    """Read f block by block into (frames read, float32[T] or [2, T] at SAMPLE_RATE)."""
+    block_frames = max(1024, DECODE_BLOCK_BYTES // (4 * f.channels))
+    width = min(f.channels, 2)
+    stream = None
+    if f.samplerate != SAMPLE_RATE:
+        import soxr
+
+        stream = soxr.ResampleStream(
+            f.samplerate, SAMPLE_RATE, width, dtype="float32", quality="HQ"
+        )
+    out: list[np.ndarray] = []
+    total = 0
+    while True:
+        block = f.read(block_frames, dtype="float32", always_2d=True)
+        if block.shape[0] == 0:
+            break
+        total += block.shape[0]
+        if limit is not None and total > limit:
+            raise TooLongError(
+                f"The audio is longer than the limit of {_seconds_words(max_seconds)}."
+            )
+        if width == 2:
+            block = np.ascontiguousarray(fold_to_pair(block.T).T)
+        if not np.all(np.isfinite(block)):
+            raise NotAudioError("The audio data is corrupt (it holds non-numbers).")
+        out.append(block if stream is None else stream.resample_chunk(block))
+    if stream is not None and total:
+        out.append(stream.resample_chunk(np.zeros((0, width), dtype=np.float32), last=True))
+    samples = np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
+    del out  # the blocks, now copied: keep at most two copies of the output alive
+    samples = samples.astype(np.float32, copy=False)
+    return total, (samples[:, 0].copy() if width == 1 else np.ascontiguousarray(samples.T))
 
 
 def _seconds_words(seconds: float | None) -> str:
@@ -213,6 +280,14 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples.mean(axis=0, dtype=np.float32) if samples.ndim == 2 else samples
 
 
+def fold_to_pair(samples: np.ndarray) -> np.ndarray:
+    """Fold float32[C, T] (C >= 2) into two channels: the first two, the rest shared at -3 dB."""
+    pair = samples[:2].astype(np.float32, copy=True)
+    if samples.shape[0] > 2:
+        pair += np.float32(math.sqrt(0.5)) * samples[2:].mean(axis=0, dtype=np.float32)
+    return pair
+
+
 def to_stereo(samples: np.ndarray) -> np.ndarray:
     """Keep a stereo image: float32[C, T] -> float32[2, T], or float32[T] when there is none.
 
@@ -223,9 +298,7 @@ def to_stereo(samples: np.ndarray) -> np.ndarray:
     """
     if samples.ndim == 1 or samples.shape[0] == 1:
         return to_mono(samples)
-    pair = samples[:2].astype(np.float32, copy=True)
-    if samples.shape[0] > 2:
-        pair += np.float32(math.sqrt(0.5)) * samples[2:].mean(axis=0, dtype=np.float32)
+    pair = fold_to_pair(samples)
     side = 0.5 * (pair[0] - pair[1])
     if rms_db(side) < rms_db(pair) - 60.0:
         return to_mono(pair)
@@ -270,7 +343,7 @@ def prepare(decoded: Decoded, stereo: bool = False) -> np.ndarray:
     gives float32[2, T] (see ``to_stereo``), anything else float32[T].
     """
     channels = to_stereo(decoded.samples) if stereo else to_mono(decoded.samples)
-    return loudness_normalise(resample(channels, decoded.sample_rate))
+    return loudness_normalise(channels)
 
 
 def load(source: Source, max_seconds: float | None = None, stereo: bool = False) -> np.ndarray:
@@ -400,18 +473,56 @@ def spectrogram_png(log_mel_spec: np.ndarray, width: int = 1200, height: int = 2
     return buffer.getvalue()
 
 
-def encode(samples: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """Encode float32[T] (mono) or float32[C, T] as wav, flac, ogg (Vorbis) or mp3."""
+def _writer(dest: BinaryIO, fmt: str, sample_rate: int, channels: int = 1) -> sf.SoundFile:
     try:
         container, subtype, _ = ENCODINGS[fmt]
     except KeyError:
         raise AudioError(f"Unknown format {fmt!r}; choose one of {', '.join(ENCODINGS)}.") from None
+    options = {}
+    if fmt == "mp3":
+        options = {"compression_level": _MP3_COMPRESSION, "bitrate_mode": "VARIABLE"}
+    return sf.SoundFile(
+        dest,
+        "w",
+        samplerate=sample_rate,
+        channels=channels,
+        format=container,
+        subtype=subtype,
+        **options,
+    )
+
+
+def encode_to(dest: BinaryIO, samples: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE):
+    """Encode float32[T] (mono) or float32[C, T] into dest as wav, flac, ogg or mp3, in blocks."""
+    frames_first = samples if samples.ndim == 1 else samples.T  # libsndfile wants frames first
+    channels = 1 if samples.ndim == 1 else samples.shape[0]
+    with _writer(dest, fmt, sample_rate, channels) as out:
+        for start in range(0, frames_first.shape[0], _ENCODE_BLOCK_FRAMES):
+            block = frames_first[start : start + _ENCODE_BLOCK_FRAMES]
+            out.write(np.ascontiguousarray(np.clip(block, -1.0, 1.0), dtype=np.float32))
+
+
+def encode(samples: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Encode float32[T] (mono) or float32[C, T] as wav, flac, ogg (Vorbis) or mp3, in memory."""
     buffer = io.BytesIO()
-    clipped = np.clip(samples, -1.0, 1.0).astype(np.float32)
-    if clipped.ndim == 2:  # libsndfile wants frames first
-        clipped = np.ascontiguousarray(clipped.T)
-    sf.write(buffer, clipped, sample_rate, format=container, subtype=subtype)
+    encode_to(buffer, samples, fmt, sample_rate)
     return buffer.getvalue()
+
+
+def transcode(source: Source, dest: BinaryIO, fmt: str) -> None:
+    """Re-encode a mono or stereo file (a track's WAV master) into dest, one block at a time.
+
+    Memory stays at one block whatever the length, and the encoder never gets one
+    huge write.
+    """
+    if hasattr(source, "seek"):
+        source.seek(0)
+    with sf.SoundFile(source) as f:
+        if f.channels > 2:
+            raise AudioError(f"Expected mono or stereo audio, found {f.channels} channels.")
+        with _writer(dest, fmt, int(f.samplerate), int(f.channels)) as out:
+            for block in f.blocks(_ENCODE_BLOCK_FRAMES, dtype="float32"):
+                out.write(np.clip(block, -1.0, 1.0))
 
 
 def content_type(fmt: str) -> str:

@@ -19,6 +19,14 @@ class ModeInfo:
     arch: str  # which kind of model version serves it
     max_seconds: float  # the longest output the engine makes
     strength_label: str = ""  # what the 0..1 control means; empty when unused
+    # The effort (optimiser or denoising steps) when none is asked for, and the most a job
+    # may ask for: the cap bounds one job's worker time.
+    default_steps: int = 50
+    max_steps: int = 200
+    # Seconds of worker time per second of output and per step on the 2-core reference CPU
+    # (docs/performance.md); a job's time limit is derived from it. The default is the
+    # costliest mode's, so a new mode is never cut short.
+    work: float = 0.02
 
 
 MODE_INFO = {
@@ -32,6 +40,9 @@ MODE_INFO = {
             clips=1,
             arch="texture",
             max_seconds=300.0,
+            default_steps=50,
+            max_steps=200,
+            work=0.005,
         ),
         ModeInfo(
             "style",
@@ -40,6 +51,9 @@ MODE_INFO = {
             clips=2,
             arch="texture",
             max_seconds=300.0,
+            default_steps=50,
+            max_steps=200,
+            work=0.005,
             strength_label="Balance: 0 keeps the first clip's content, 1 takes the second's",
         ),
         ModeInfo(
@@ -49,6 +63,9 @@ MODE_INFO = {
             clips=1,
             arch="unet",
             max_seconds=120.0,
+            default_steps=20,
+            max_steps=100,
+            work=0.008,
             strength_label="Strength: 0 returns the clip, 1 ignores it",
         ),
         ModeInfo(
@@ -60,6 +77,9 @@ MODE_INFO = {
             clips=1,
             arch="unet",
             max_seconds=360.0,
+            default_steps=20,
+            max_steps=50,
+            work=0.02,
         ),
         ModeInfo(
             "interpolate",
@@ -68,6 +88,9 @@ MODE_INFO = {
             clips=2,
             arch="unet",
             max_seconds=120.0,
+            default_steps=20,
+            max_steps=100,
+            work=0.008,
             strength_label="Freedom: how far the morph may stray from the two clips",
         ),
         ModeInfo(
@@ -78,6 +101,9 @@ MODE_INFO = {
             clips=0,
             arch="unet",
             max_seconds=180.0,
+            default_steps=20,
+            max_steps=100,
+            work=0.008,
         ),
         ModeInfo(
             "replace",
@@ -87,6 +113,9 @@ MODE_INFO = {
             clips=1,
             arch="unet",
             max_seconds=360.0,
+            default_steps=12,
+            max_steps=100,
+            work=0.008,
         ),
     )
 }

@@ -23,7 +23,6 @@ import random
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 import soundfile as sf
 
 from generator.engine import audio
+from generator.engine.contract import Progress
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,6 @@ GM_FAMILIES: dict[str, tuple[int, ...]] = {
 }
 
 TAGS = (*GM_FAMILIES, "orchestral", "jazz", "not_music")
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,13 @@ Inpainting (continue): the model sees the known log-mel and its mask as extra
 input channels, and at every step the predicted clean spectrogram is replaced
 by the known one under the mask, so the known frames come out exactly.
 
+Long spectrograms are denoised in overlapping windows (MultiDiffusion, Bar-Tal
+et al. 2023): at every step each window is predicted on its own and the
+predictions are blended with tapered weights where windows overlap, so the
+network's memory stays that of one window whatever the length, the joins
+are seamless (every window moves the same shared x), and progress and
+cancellation come once per window.
+
 Shapes: x is Tensor[B, 1, n_mels, W] (normalised log-mel), t is Tensor[B].
 No Django imports.
 """
@@ -17,7 +24,6 @@ No Django imports.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -25,8 +31,7 @@ from torch.nn import functional as F
 
 from generator.engine import precision
 
-Progress = Callable[[str, float], None]
-Cancelled = Callable[[], bool]
+from .contract import CancelCheck, Progress, stop_if_cancelled
 
 
 @dataclass(frozen=True)
@@ -98,11 +103,30 @@ def predict(
     return x0, eps
 
 
-def _check(cancelled: Cancelled | None) -> None:
-    if cancelled is not None and cancelled():
-        from generator.engine.errors import Cancelled as CancelledError
+def plan_windows(frames: int, width: int, overlap: int, multiple: int = 8) -> list[tuple[int, int]]:
+    """Cover ``frames`` with the fewest windows of at most ``width`` overlapping by ``overlap``.
 
-        raise CancelledError("Generation was cancelled.")
+    Windows share one width (rounded up to ``multiple``, the net's padding
+    unit) so no window is a sliver; the first starts at 0 and the last ends at
+    ``frames``. Returns [(start, end), ...].
+    """
+    if frames <= width:
+        return [(0, frames)]
+    count = math.ceil((frames - overlap) / (width - overlap))
+    size = min(width, multiple * math.ceil((frames + (count - 1) * overlap) / count / multiple))
+    starts = torch.linspace(0, frames - size, count).round().long().tolist()
+    return [(start, start + size) for start in starts]
+
+
+def _taper(size: int, overlap: int, first: bool, last: bool) -> torch.Tensor:
+    """Tensor[size] blending weights: raised-cosine ramps where a neighbour overlaps, else 1."""
+    weight = torch.ones(size)
+    ramp = torch.sin((torch.arange(overlap) + 0.5) / overlap * (math.pi / 2)).square()
+    if not first:
+        weight[:overlap] = ramp
+    if not last:
+        weight[size - overlap :] = ramp.flip(0)
+    return weight
 
 
 @torch.inference_mode()
@@ -115,29 +139,56 @@ def ddim_sample(
     known: torch.Tensor | None = None,
     mask: torch.Tensor | None = None,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
     stage: str = "denoising",
+    window: int | None = None,
+    overlap: int = 64,
 ) -> torch.Tensor:
     """Run deterministic DDIM from time t_start down to 0: Tensor[B,1,M,W] -> clean x0.
 
     With known/mask, the known frames are imposed on every x0 estimate
-    (inpainting); the result equals ``known`` under the mask.
+    (inpainting); the result equals ``known`` under the mask. With ``window``,
+    the network sees at most that many frames at a time (see plan_windows);
+    a spectrogram that fits one window is denoised exactly as without it.
+    Progress and the cancel check come after and before every window of every step.
     """
     steps = max(1, int(steps))
     times = torch.linspace(float(t_start), 0.0, steps + 1)
+    frames = x_t.shape[-1]
+    spans = plan_windows(frames, window or frames, overlap, getattr(model, "multiple", 8))
+    weights = [
+        _taper(end - start, overlap, first=k == 0, last=k == len(spans) - 1)
+        for k, (start, end) in enumerate(spans)
+    ]
+    total = torch.zeros(frames)
+    for (start, end), weight in zip(spans, weights, strict=True):
+        total[start:end] += weight
     x = x_t
     x0 = x
     for i in range(steps):
-        _check(cancelled)
         t, s = times[i : i + 1], times[i + 1 : i + 2]
-        x0, eps = predict(model, x, t, known, mask)
-        x0 = x0.clamp(-4.0, 4.0)
+        x0 = torch.zeros_like(x)
+        eps = torch.zeros_like(x)
+        for k, ((start, end), weight) in enumerate(zip(spans, weights, strict=True)):
+            stop_if_cancelled(cancelled, "Generation was cancelled.")
+            x0_k, eps_k = predict(
+                model,
+                x[..., start:end],
+                t,
+                None if known is None else known[..., start:end],
+                None if mask is None else mask[..., start:end],
+            )
+            x0[..., start:end] += x0_k * weight
+            eps[..., start:end] += eps_k * weight
+            if progress is not None:
+                words = stage if len(spans) == 1 else f"{stage}, window {k + 1} of {len(spans)}"
+                progress(words, (i * len(spans) + k + 1) / (steps * len(spans)))
+        x0 = (x0 / total).clamp(-4.0, 4.0)
+        eps = eps / total
         if mask is not None and known is not None:
             x0 = mask * known + (1 - mask) * x0
         alpha_s, sigma_s = alpha_sigma(s)
         x = alpha_s * x0 + sigma_s * eps
-        if progress is not None:
-            progress(stage, (i + 1) / steps)
     return x0
 
 

@@ -2,10 +2,9 @@
 
 All four drive one small U-Net (generator/nets/unet.py) with the DDIM sampler
 of generator/diffusion.py over normalised log-mels, and the engine's
-Griffin-Lim (generator/vocoder.py) for phase. Each mode is registered into
-``generator.engine.modes.MODES`` when this module is imported (modes.py imports it at
-its end), and is called through ``modes.generate``, which validates the
-request and guarantees the output length.
+Griffin-Lim (generator/vocoder.py) for phase. generator.engine.modes lists
+them in its registry and calls them through ``modes.generate``, which
+validates the request and guarantees the output length.
 
 Why these recipes, in one line each:
 - remix is SDEdit: noise the clip's mel to time ``strength`` and denoise, so
@@ -17,6 +16,12 @@ Why these recipes, in one line each:
   ``strength``, slerps the two latents frame by frame along a smooth curve
   from A to B, and denoises the result.
 - dream denoises seeded Gaussian noise from t = 1.
+
+Remix, interpolate and dream denoise in overlapping windows of at most
+REPAINT_WIDTH frames (diffusion.ddim_sample with ``window``): the network's
+memory is that of one window whatever the duration, progress and the cancel
+check come once per window, and the blended overlaps leave no seam.
+
 
 Audio parameters: each checkpoint carries the sample rate and mel layout it was
 trained on (``Checkpoint.audio_params``; the first networks: 22,050 Hz, 128
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +45,18 @@ import numpy as np
 import torch
 
 from generator.engine import audio, checkpoints, diffusion, vocoder
+from generator.engine.contract import SETTINGS, CancelCheck, Progress, stop_if_cancelled
 from generator.engine.diffusion import MelNorm
 from generator.engine.errors import EngineError, InvalidInput
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
-Cancelled = Callable[[], bool]
-
 DEFAULT_STEPS = 20
-MAX_STEPS = 200
+# remix, interpolate, dream: the network sees at most REPAINT_WIDTH frames (5.9 s) at a
+# time, and neighbouring windows share REPAINT_OVERLAP frames (0.74 s) to blend over.
+REPAINT_WIDTH = 512
+REPAINT_OVERLAP = 64
+MEL_BLOCK = 2048  # frames (24 s) of a clip analysed at once
 # continue: each new window is CONTINUE_WIDTH frames of which the first
 # CONTINUE_CONTEXT are known (0.74 s of context, 1.49 s of new audio a window).
 CONTINUE_WIDTH = 192
@@ -81,8 +88,9 @@ def resolve_model(model: Any) -> tuple[torch.nn.Module, MelNorm, audio.AudioPara
 
 def _steps(params: Any, fraction: float = 1.0) -> int:
     steps = DEFAULT_STEPS if params.steps is None else int(params.steps)
-    if not 1 <= steps <= MAX_STEPS:
-        raise InvalidInput(f"Steps must be between 1 and {MAX_STEPS}.")
+    limits = SETTINGS["steps"]
+    if not limits.minimum <= steps <= limits.maximum:
+        raise InvalidInput(f"Steps must be between {limits.minimum} and {limits.maximum}.")
     return max(1, math.ceil(steps * fraction))
 
 
@@ -109,8 +117,23 @@ def _model_length(length: int, ap: audio.AudioParams) -> int:
 
 
 def _mel(samples: np.ndarray, norm: MelNorm, ap: audio.AudioParams) -> torch.Tensor:
-    """Audio float32[T] at the model's rate -> normalised log-mel Tensor[1, 1, n_mels, frames]."""
-    return norm.encode(audio.log_mel(torch.from_numpy(samples), ap))[None, None]
+    """Audio float32[T] at the model's rate -> normalised log-mel Tensor[1, 1, n_mels, frames].
+
+    Long audio is analysed MEL_BLOCK frames at a time, each block from the
+    samples its frames reach, so the STFT's memory is one block's.
+    """
+    frames = vocoder.n_frames(len(samples), ap)
+    if frames <= MEL_BLOCK:
+        return norm.encode(audio.log_mel(torch.from_numpy(samples), ap))[None, None]
+    reach = ap.n_fft // 2 // ap.hop  # frames of samples a frame sees either side
+    out = torch.empty(1, 1, ap.n_mels, frames)
+    for first in range(0, frames, MEL_BLOCK):
+        last = min(first + MEL_BLOCK, frames)
+        skip = min(first, reach)  # frames analysed only to give the block's first its samples
+        segment = samples[(first - skip) * ap.hop : (last - 1 + reach) * ap.hop]
+        mel = audio.log_mel(torch.from_numpy(segment), ap)
+        out[0, 0, :, first:last] = norm.encode(mel[:, skip : skip + last - first])
+    return out
 
 
 def _noise(shape: Sequence[int], seed: int, offset: int = 0) -> torch.Tensor:
@@ -122,7 +145,7 @@ def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     """A progress callback that maps a sub-task's 0..1 onto lo..hi of the whole."""
     if progress is None:
         return None
-    return lambda stage, fraction: progress(stage, lo + (hi - lo) * fraction)
+    return lambda stage, fraction, **fields: progress(stage, lo + (hi - lo) * fraction, **fields)
 
 
 def _vocode(
@@ -131,7 +154,7 @@ def _vocode(
     length: int,
     seed: int,
     progress: Progress | None,
-    cancelled: Cancelled | None,
+    cancelled: CancelCheck | None,
     ap: audio.AudioParams,
 ) -> np.ndarray:
     """Normalised mel Tensor[1, 1, n_mels, F] -> float32[length] at audio.SAMPLE_RATE, seeded.
@@ -141,10 +164,7 @@ def _vocode(
     log_mel = norm.decode(x[0, 0]).clamp(math.log(ap.log_floor), 8.0)
 
     def step(fraction: float) -> None:
-        if cancelled is not None and cancelled():
-            from generator.engine.errors import Cancelled as CancelledError
-
-            raise CancelledError("Generation was cancelled.")
+        stop_if_cancelled(cancelled, "Generation was cancelled.")
         if progress is not None:
             progress("reconstructing phase", DENOISE_SHARE + (1 - DENOISE_SHARE) * fraction)
 
@@ -175,7 +195,7 @@ def _repaint(
     length: int,
     stage: str,
     progress: Progress | None,
-    cancelled: Cancelled | None,
+    cancelled: CancelCheck | None,
 ) -> np.ndarray:
     """Denoise x_t Tensor[1, 1, n_mels, F] from t_start to 0 and vocode it to float32[length]."""
     x0 = diffusion.ddim_sample(
@@ -186,6 +206,8 @@ def _repaint(
         progress=_stage(progress, 0.0, DENOISE_SHARE),
         cancelled=cancelled,
         stage=stage,
+        window=REPAINT_WIDTH,
+        overlap=REPAINT_OVERLAP,
     )
     return _vocode(x0, norm, length, params.seed, progress, cancelled, ap)
 
@@ -315,22 +337,3 @@ def run_continue(clips, params, *, model=None, progress=None, cancelled=None) ->
         out[len(clip) - fade : len(clip)] = a * (1 - ramp) + b * ramp
     out[len(clip) :] = generated[join:]
     return np.clip(out, -1.0, 1.0)
-
-
-_RUNS = {
-    "remix": run_remix,
-    "continue": run_continue,
-    "interpolate": run_interpolate,
-    "dream": run_dream,
-}
-
-
-def register_all() -> None:
-    """Register the four trained modes into modes.MODES (words from the catalog)."""
-    from generator.engine import modes
-
-    for name, run in _RUNS.items():
-        modes.register(modes.Mode(name=name, needs_model=True, run=run))
-
-
-register_all()

@@ -16,4 +16,7 @@ class UnknownMode(InvalidInput):
 
 
 class Cancelled(EngineError):
-    """The caller asked to stop; raised between steps so work ends within a second."""
+    """The caller asked to stop; raised between steps so work ends within a second.
+
+    The question itself is the caller's ``cancelled()`` callable (contract.CancelCheck).
+    """

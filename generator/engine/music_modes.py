@@ -28,12 +28,13 @@ import numpy as np
 import torch
 
 from generator.engine import audio, checkpoints, diffusion_modes, music_sampling, rhythm, vocoder
+from generator.engine.contract import SETTINGS
 from generator.engine.diffusion import MelNorm
 from generator.engine.errors import EngineError, InvalidInput
 
 ARCH = "musicnet"
 DEFAULT_STEPS = 12
-MAX_STEPS = 200
+MAX_STEPS = SETTINGS["steps"].maximum
 CONTEXT_SECONDS = 12.0  # of the clip before the point that continue reads
 SIDE_SECONDS = 3.0  # known music each side of a replaced span
 FADE = 1024  # samples (23 ms) of cross-fade where generated audio meets the clip
@@ -238,15 +239,3 @@ def run_replace(clips, params, *, model=None, progress=None, cancelled=None) -> 
     span[len(span) - fade :] = span[len(span) - fade :] * (1 - ramp) + clip[b - fade : b] * ramp
     out[a:b] = np.clip(span, -1.0, 1.0)
     return out
-
-
-def register_all() -> None:
-    """Register dream, continue and replace (replacing diffusion_modes' dream and continue)."""
-    from generator.engine import modes
-
-    modes.register(modes.Mode(name="dream", needs_model=True, run=run_dream))
-    modes.register(modes.Mode(name="continue", needs_model=True, run=run_continue))
-    modes.register(modes.Mode(name="replace", needs_model=True, run=run_replace, keeps_source=True))
-
-
-register_all()

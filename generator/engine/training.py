@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,10 @@ from torch.nn import functional as F
 
 from generator.engine import audio, checkpoints
 from generator.engine import corpus as corpus_mod
+from generator.engine.contract import CancelCheck, Progress
 from generator.engine.diffusion import MelNorm, q_sample, v_target
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, float], None]
-Cancelled = Callable[[], bool]
 
 STATE_WEIGHTS = "train_state.safetensors"
 STATE_JSON = "train_state.json"
@@ -327,7 +325,7 @@ def train(
     resume: bool = False,
     validation: Sequence[str | Path] | None = None,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> Path:
     """Train ``cfg.steps`` steps on ``data`` and write a checkpoint into out_dir.
 
@@ -377,12 +375,11 @@ def train(
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     history: list[list[float]] = []
     step = 0
+    running = 0.0  # the smoothed loss shown and saved; a resume goes on from the saved one
     if prior:
         meta = _load_state(out, model, ema, opt, gen)
         step, history, running = meta["step"], meta["history"], meta.get("running_loss", 0.0)
         log.info("resuming %s at step %d", cfg.arch, step)
-
-    running = 0.0
 
     def save_state() -> None:
         _save_state(out, step, model, ema, opt, gen, cfg, history, norm, ds.classes, running)
@@ -410,7 +407,12 @@ def train(
         running = loss_value if step == 1 else 0.98 * running + 0.02 * loss_value
         history.append([step, round(loss_value, 5)])
         if progress:
-            progress(f"training step {step} of {cfg.steps}, loss {running:.4f}", step / cfg.steps)
+            progress(
+                f"training step {step} of {cfg.steps}, loss {running:.4f}",
+                step / cfg.steps,
+                step=step,
+                loss=running,
+            )
         if step % 50 == 0:
             log.info(
                 "step %d/%d loss %.4f (%.0f s)",

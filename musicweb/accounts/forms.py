@@ -23,9 +23,26 @@ class SignupForm(UserCreationForm):
 
 
 class ProfileForm(forms.ModelForm):
+    """One's display name and e-mail, neither of which may pass for someone else's."""
+
     class Meta:
         model = User
         fields = ("display_name", "email")
+
+    def _others(self):
+        return User.objects.exclude(pk=self.instance.pk)
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if name and self._others().filter(username__iexact=name).exists():
+            raise forms.ValidationError("That is another person's username: choose another name.")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if email and self._others().filter(email__iexact=email).exists():
+            raise forms.ValidationError("Another account uses this email address.")
+        return email
 
 
 class DeleteAccountForm(forms.Form):

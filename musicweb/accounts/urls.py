@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/token/revoke/", views.revoke_token, name="revoke_token"),
     path("delete/", views.delete_account, name="delete_account"),
     path(
         "password/change/",

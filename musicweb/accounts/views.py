@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
 
-from musicweb.accounts import throttle
 from musicweb.accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
 
 
 class LoginView(auth_views.LoginView):
-    """Django's log-in, refusing further tries for a while after repeated failures."""
+    """Django's log-in; repeated failures are refused by django-axes (see throttle.py)."""
 
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        if throttle.is_locked(request, username):
-            minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None, f"Too many failed log-ins. Please wait {minutes} minutes and try again."
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        throttle.record_failure(self.request, self.request.POST.get("username", ""))
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        throttle.reset(self.request, form.get_user().get_username())
-        return super().form_valid(form)
+    def get_redirect_url(self) -> str:
+        # A link back to this very page would send a signed-in visitor round in a loop.
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +47,16 @@ def profile(request):
         form.save()
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "accounts/profile.html", {"form": form, "token": token})
+
+
+@login_required
+@require_POST
+def revoke_token(request):
+    if request.user.revoke_api_tokens():
+        messages.success(request, "Your API token is revoked: programs using it are signed out.")
+    return redirect("profile")
 
 
 @login_required

@@ -22,7 +22,14 @@ from generator.engine.catalog import MODE_CHOICES
 from generator.models import GenerationJob
 from musicweb import permissions
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm
-from musicweb.gallery.models import SORTS, Report, Track, author_stats, listener_key
+from musicweb.gallery.models import (
+    SORTS,
+    Report,
+    Track,
+    address_key,
+    author_stats,
+    listener_key,
+)
 from musicweb.gallery.serializers import (
     MeSerializer,
     PlaySerializer,
@@ -93,7 +100,9 @@ class TrackViewSet(
 
     def _detail(self, track: Track, status_code: int = 200) -> Response:
         state = rating_state(track, self.request.user)
-        serializer = TrackDetailSerializer(track, context={"my_rating": state["mine"]})
+        serializer = TrackDetailSerializer(
+            track, context={"my_rating": state["mine"], "user": self.request.user}
+        )
         return Response(serializer.data, status=status_code)
 
     def retrieve(self, request, *args, **kwargs):
@@ -156,7 +165,7 @@ class TrackViewSet(
     def play(self, request, uid=None):
         """Count a play: once per listener per track per hour, however often it is called."""
         track = self.get_object()
-        counted = track.count_play(listener_key(request))
+        counted = track.count_play(listener_key(request), address_key(request))
         return Response({"counted": counted, "play_count": track.play_count})
 
     @extend_schema(request=ReportSerializer, responses={201: ReportSerializer})

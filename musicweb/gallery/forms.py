@@ -16,7 +16,8 @@ class GalleryFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
     mode = forms.ChoiceField(choices=[("", "Any mode"), *MODE_CHOICES], required=False)
-    model = forms.IntegerField(required=False, min_value=1, label="Model")
+    # The largest id a database row can have: a bigger number could only fail in SQL.
+    model = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, label="Model")
     tag = forms.CharField(required=False, max_length=MAX_TAG_LENGTH)
     author = forms.CharField(required=False, max_length=150)
     featured = forms.NullBooleanField(required=False)

@@ -1,4 +1,5 @@
-"""Push a track's rating and play counts to everyone on its page, as they change."""
+"""Push a track's rating and play counts to everyone on its page, as they change; and
+tell them when who may see it changes."""
 
 from __future__ import annotations
 
@@ -22,13 +23,20 @@ def stats(track) -> dict:
     }
 
 
-def broadcast_stats(track) -> None:
+def _send(uid, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            track_group(track.uid), {"type": "track.stats", "stats": stats(track)}
-        )
+        async_to_sync(layer.group_send)(track_group(uid), message)
     except Exception:  # the page also shows fresh counts on reload; never fail a rating for it
-        log.exception("could not push the counts of track %s", track.uid)
+        log.exception("could not tell the watchers of track %s", uid)
+
+
+def broadcast_stats(track) -> None:
+    _send(track.uid, {"type": "track.stats", "stats": stats(track)})
+
+
+def broadcast_access(uid) -> None:
+    """Tell the track's watchers to check again whether they may see it."""
+    _send(uid, {"type": "track.access"})

@@ -13,12 +13,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
 from generator.engine.catalog import MODE_CHOICES
+from musicweb.addresses import client_address
+from musicweb.files import delete_folder
 from musicweb.tags import parse_tags
 
 FORMATS = ("wav", "flac", "ogg", "mp3")
@@ -144,6 +146,24 @@ class TrackQuerySet(models.QuerySet):
         return self.update(
             trending=Coalesce(Subquery(ratings), Value(0)) + Coalesce(Subquery(plays), Value(0))
         )
+
+    def recount_ratings(self) -> int:
+        """Recount rating_count, rating_sum, score and trending of these tracks from the rows.
+
+        Ratings change the counters as they are given; this is for ratings that go
+        without a word to their track, such as those of a deleted account.
+        """
+        ratings = Rating.objects.filter(track=OuterRef("pk")).order_by().values("track")
+        count = Coalesce(Subquery(ratings.annotate(n=Count("pk")).values("n")), Value(0))
+        stars = Coalesce(Subquery(ratings.annotate(s=Sum("stars")).values("s")), Value(0))
+        updated = self.update(
+            rating_count=count,
+            rating_sum=stars,
+            score=(Value(PRIOR_VOTES * PRIOR_MEAN) + Cast(stars, models.FloatField()))
+            / Cast(Value(PRIOR_VOTES) + count, models.FloatField()),
+        )
+        self.refresh_trending()
+        return updated
 
     def sorted_by(self, key: str) -> TrackQuerySet:
         if key == "top":
@@ -271,6 +291,16 @@ class Track(models.Model):
     def is_public(self) -> bool:
         return self.published and not self.hidden
 
+    def recipe_for(self, user) -> dict:
+        """The recipe as user may see it: others learn how many source clips, not their titles."""
+        from musicweb.permissions import may_see_sources
+
+        recipe = dict(self.recipe or {})
+        if not may_see_sources(user, self):
+            recipe["private_sources"] = len(recipe.get("sources") or [])
+            recipe["sources"] = []
+        return recipe
+
     def publish(self, *, title: str, description: str, tags: str) -> None:
         self.title, self.description, self.tags = title, description, tags
         self.published = True
@@ -326,21 +356,34 @@ class Track(models.Model):
 
         transaction.on_commit(lambda: broadcast_stats(self))
 
-    def count_play(self, listener: str) -> bool:
-        """Count one play per listener per hour; True if this one counted."""
+    def count_play(self, listener: str, address: str = "") -> bool:
+        """Count one play per listener per hour, and at most MAX_PLAYS_PER_ADDRESS listeners
+        of this track from one address an hour; True if this one counted.
+
+        The track's row is locked while counting, so that simultaneous plays from one
+        address cannot all slip under the cap.
+        """
         hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        counted = False
         try:
             with transaction.atomic():
-                Play.objects.create(track=self, listener=listener, hour=hour)
-                Track.objects.filter(pk=self.pk).update(
-                    play_count=F("play_count") + 1, trending=F("trending") + 1
+                Track.objects.select_for_update().filter(pk=self.pk).values("pk").first()
+                plays = Play.objects.filter(track=self, hour=hour)
+                capped = bool(address) and (
+                    plays.filter(address=address).count() >= settings.MAX_PLAYS_PER_ADDRESS
                 )
-        except IntegrityError:
-            return False
-        finally:
-            self.refresh_from_db(fields=["play_count"])
-        self._push_stats()
-        return True
+                if not capped and not plays.filter(listener=listener).exists():
+                    Play.objects.create(track=self, listener=listener, address=address, hour=hour)
+                    Track.objects.filter(pk=self.pk).update(
+                        play_count=F("play_count") + 1, trending=F("trending") + 1
+                    )
+                    counted = True
+        except IntegrityError:  # the same listener, counted a moment ago by another request
+            counted = False
+        self.refresh_from_db(fields=["play_count"])
+        if counted:
+            self._push_stats()
+        return counted
 
     def similar(self, limit: int = 6) -> list[Track]:
         """More like this: nearest embeddings if both have one, else shared tags and mode."""
@@ -429,14 +472,28 @@ def cosine_distance(a: list[float], b: list[float]) -> float:
     return 1.0 - dot / norm if norm else 1.0
 
 
+def _hashed(kind: str, value: str) -> str:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{kind}:{value}".encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+def address_key(request) -> str:
+    """A hash of the client's address (never the address), as proxies allow it to be known."""
+    return _hashed("a", client_address(request) or "unknown")
+
+
 def listener_key(request) -> str:
-    """Who is listening: the user, or a hash of the visitor's session key (never the key)."""
+    """Who is listening: the user, else the visitor's existing session, else their address.
+
+    A visitor without a session gets none made for them: each cookie-less request
+    would be a new listener. Keys are hashes, never a session key or an address.
+    """
     if request.user.is_authenticated:
         return f"u:{request.user.pk}"
-    if not request.session.session_key:
-        request.session.save()
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{request.session.session_key}".encode())
-    return f"s:{digest.hexdigest()[:40]}"
+    session = request.session
+    if session.session_key and session.exists(session.session_key):
+        return _hashed("s", session.session_key)
+    return address_key(request)
 
 
 class Rating(models.Model):
@@ -468,6 +525,9 @@ class Play(models.Model):
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
     listener = models.CharField(max_length=64)
+    address = models.CharField(
+        max_length=64, blank=True, help_text="A hash of the address the play came from."
+    )
     hour = models.DateTimeField()
 
     class Meta:
@@ -476,7 +536,7 @@ class Play(models.Model):
                 fields=["track", "listener", "hour"], name="one_play_per_listener_hour"
             )
         ]
-        indexes = [models.Index(fields=["track", "hour"])]
+        indexes = [models.Index(fields=["track", "hour", "address"])]
 
     def __str__(self) -> str:
         return f"{self.listener} played {self.track_id} at {self.hour:%Y-%m-%d %H}h"
@@ -508,15 +568,43 @@ class Report(models.Model):
         return f"{self.get_reason_display()}: {self.track}"
 
 
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def _note_rated_tracks(sender, instance, **kwargs) -> None:
+    instance._rated_track_ids = list(
+        Rating.objects.filter(user=instance).values_list("track_id", flat=True)
+    )
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def _recount_rated_tracks(sender, instance, **kwargs) -> None:
+    """A deleted account's ratings go with it; its tracks' counters follow in the same
+    transaction (the deletion's own), so no one ever sees them stale."""
+    rated = getattr(instance, "_rated_track_ids", [])
+    if rated:
+        Track.objects.filter(pk__in=rated).recount_ratings()
+
+
+@receiver(post_save, sender=Track)
+@receiver(post_delete, sender=Track)
+def _recheck_watchers(sender, instance: Track, **kwargs) -> None:
+    """Unpublished, hidden or deleted: open track sockets check whether they may stay."""
+    from musicweb.gallery.live import broadcast_access
+
+    if not kwargs.get("created"):
+        transaction.on_commit(lambda: broadcast_access(instance.uid))
+
+
 @receiver(post_delete, sender=Track)
 def _delete_track_files(sender, instance: Track, **kwargs) -> None:
     """Remove the master, every derived format and the image once the row is gone."""
     storage = instance.audio.storage
     names = [f.name for f in (instance.audio, instance.spectrogram) if f]
     names += [instance.format_name(fmt) for fmt in FORMATS]
+    folder = track_folder(instance)
 
     def remove() -> None:
         for name in set(names):
             storage.delete(name)
+        delete_folder(storage, folder)  # stray copies and interrupted writes too
 
     transaction.on_commit(remove)

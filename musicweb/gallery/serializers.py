@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -65,6 +66,7 @@ class TrackSerializer(serializers.ModelSerializer):
 
 class TrackDetailSerializer(TrackSerializer):
     my_rating = serializers.SerializerMethodField()
+    recipe = serializers.SerializerMethodField()
 
     class Meta(TrackSerializer.Meta):
         fields = (
@@ -81,6 +83,16 @@ class TrackDetailSerializer(TrackSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_my_rating(self, track: Track) -> int | None:
         return self.context.get("my_rating")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "description": "Mode, model, seed and parameters; `sources` (the source clips' "
+            "titles) for the owner only, others get `private_sources`, their number.",
+        }
+    )
+    def get_recipe(self, track: Track) -> dict:
+        return track.recipe_for(self.context.get("user") or AnonymousUser())
 
 
 class PublishSerializer(serializers.Serializer):

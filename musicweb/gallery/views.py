@@ -16,14 +16,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from musicweb import permissions
+from generator.engine.contract import settings_from_record
+from musicweb import files, permissions
 from musicweb.files import serve
 from musicweb.gallery.forms import GalleryFilterForm, PublishForm, RatingForm, ReportForm
 from musicweb.gallery.models import (
@@ -32,6 +32,7 @@ from musicweb.gallery.models import (
     Rating,
     Report,
     Track,
+    address_key,
     author_stats,
     listener_key,
 )
@@ -100,19 +101,30 @@ def _querystring(data, **changes) -> str:
 
 
 def _format_file(track: Track, fmt: str):
-    """The track in the asked format, encoded from the WAV master on first request."""
+    """The track in the asked format, encoded from the WAV master on first request.
+
+    The encoded file appears whole or not at all (files.derive), a 0-byte file left by
+    an older failed write is encoded again rather than served, and a copy finished
+    after its track was deleted is removed at once.
+    """
     if fmt == "wav":
         return track.audio
     storage = track.audio.storage
     name = track.format_name(fmt)
-    if not storage.exists(name):
+    if not files.is_complete(storage, name):
         from generator.engine import audio
 
-        with track.audio.open("rb") as handle:
-            samples = audio.decode(handle).samples[0]
-        storage.save(name, ContentFile(audio.encode(samples, fmt)))
-    field = Track._meta.get_field("audio").attr_class(track, Track._meta.get_field("audio"), name)
-    return field
+        try:
+            master = track.audio.open("rb")
+        except OSError:
+            raise Http404("No such file.") from None
+        with master:
+            files.derive(storage, name, lambda out: audio.transcode(master, out, fmt))
+        if not Track.objects.filter(pk=track.pk).exists():
+            storage.delete(name)
+            raise Http404("No such track.")
+    field = Track._meta.get_field("audio")
+    return field.attr_class(track, field, name)
 
 
 @require_GET
@@ -122,8 +134,12 @@ def track_audio(request, uid, fmt):
     track = get_track_for_user(request.user, uid)
     from generator.engine.audio import content_type
 
+    try:
+        stored = _format_file(track, fmt)
+    except files.StorageFull as exc:
+        return HttpResponse(str(exc), status=507, content_type="text/plain; charset=utf-8")
     download = f"{track.title}.{fmt}" if request.GET.get("download") else None
-    return serve(request, _format_file(track, fmt), content_type(fmt), download)
+    return serve(request, stored, content_type(fmt), download)
 
 
 @require_GET
@@ -169,17 +185,15 @@ def gallery(request):
 
 def _detail_context(request, track: Track, **extra) -> dict:
     user = request.user
-    recipe = track.recipe or {}
-    try_params = {
-        "mode": track.mode,
-        "seconds": recipe.get("seconds") or track.duration,
-        "strength": recipe.get("strength"),
-        "steps": recipe.get("steps"),
-        "seed": recipe.get("seed"),
-        "model_version": recipe.get("model_version_id") or track.model_version_id,
-    }
+    try_params = settings_from_record(
+        track.recipe or {},
+        mode=track.mode,
+        seconds=track.duration,
+        model_version=track.model_version_id,
+    )
     context = {
         "track": track,
+        "recipe": track.recipe_for(user),
         "is_owner": permissions.may_edit(user, track),
         "rating": rating_state(track, user),
         "rating_refusal": permissions.rating_refusal(user, track),
@@ -188,7 +202,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
         "report_form": ReportForm(),
         "publish_form": PublishForm(instance=track),
         "similar": track.similar() if track.is_public else [],
-        "try_query": urlencode({k: v for k, v in try_params.items() if v is not None}),
+        "try_query": urlencode(try_params),
         "formats": FORMATS,
     }
     context.update(extra)
@@ -260,7 +274,7 @@ def track_rate(request, uid):
 def track_play(request, uid):
     """Count a play, at most once per listener per track per hour; safe to repeat."""
     track = get_track_for_user(request.user, uid)
-    counted = track.count_play(listener_key(request))
+    counted = track.count_play(listener_key(request), address_key(request))
     return JsonResponse({"counted": counted, "play_count": track.play_count})
 
 

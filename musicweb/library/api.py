@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -62,6 +62,10 @@ class ClipViewSet(
         try:
             clip = ingest(request.user, upload.validated_data["file"])
         except UploadRejected as exc:
+            if exc.status != status.HTTP_400_BAD_REQUEST:  # the server's fault, not the file's
+                error = APIException(str(exc))
+                error.status_code = exc.status
+                raise error from None
             raise ValidationError({"file": [str(exc)]}) from None
         return Response(self.get_serializer(clip).data, status=status.HTTP_201_CREATED)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.core.files.base import ContentFile
@@ -36,15 +37,17 @@ class Derived:
     analysis: bytes  # FLAC of ``samples``
     spectrogram: bytes  # PNG
     peaks: list[float]
+    mel: Any  # Tensor[n_mels, frames]: the mono mix's log-mel, made once for picture and tagger
     version: int = ANALYSIS_VERSION
 
 
 def derive(decoded: audio.Decoded) -> Derived:
     """Analysis copy (full band, stereo kept), spectrogram image and waveform peaks."""
     samples = audio.prepare(decoded, stereo=True)
-    spectrogram = audio.spectrogram_png(audio.log_mel(audio.to_mono(samples)).numpy())
+    mel = audio.log_mel(audio.to_mono(samples))
+    spectrogram = audio.spectrogram_png(mel.numpy())
     return Derived(
-        samples, audio.encode(samples, "flac"), spectrogram, audio.waveform_peaks(samples)
+        samples, audio.encode(samples, "flac"), spectrogram, audio.waveform_peaks(samples), mel
     )
 
 

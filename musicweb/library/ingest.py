@@ -1,9 +1,12 @@
 """Turn one uploaded file into a Clip, or refuse it having changed nothing.
 
 The file is judged by decoding its content (never its name or declared type).
-Derived files are computed in memory first; files are written and the row
-created inside one transaction, and anything written is removed on failure,
-so a refused or failed upload leaves neither a row nor a file behind.
+Decoding refuses a header past the accepted channels and rates before reading
+any sample and holds a fixed budget of memory whatever the file declares
+(generator.engine.audio). Derived files are computed in memory first; files are
+written and the row created inside one transaction, each file recorded for
+removal before its first byte is written, so a refused or failed upload (a full
+disk included) leaves neither a row nor a file behind.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.db import transaction
 
 from generator.autotag import describe
 from generator.engine import audio
+from musicweb import files
 from musicweb.library.derive import derive
 from musicweb.library.models import Clip, clip_folder
 from musicweb.tags import format_tags
@@ -31,7 +35,15 @@ EXTENSIONS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "MP3": "mp3", "AIFF"
 
 
 class UploadRejected(Exception):
-    """An upload we refuse; the message is shown to the person next to the file."""
+    """An upload we refuse; the message is shown to the person next to the file.
+
+    status is the HTTP status that fits: 400 for the file itself, 507 when the
+    server has no room to store it.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def display_name(raw: str) -> str:
@@ -67,13 +79,14 @@ def ingest(owner, upload: UploadedFile) -> Clip:
     except audio.AudioError as exc:
         raise UploadRejected(str(exc)) from None
     derived = derive(decoded)
-    labels, _ = describe(derived.samples)
+    labels, embedding = describe(derived.samples, derived.mel)  # the mel made once
     stored = upload.size + len(derived.analysis) + len(derived.spectrogram)
 
     clip = Clip(
         owner=owner,
         title=PurePath(name).stem[:200] or name[:200],
         tags=format_tags(labels),
+        embedding=embedding,
         original_name=name,
         peaks=derived.peaks,
         analysis_version=derived.version,
@@ -85,9 +98,8 @@ def ingest(owner, upload: UploadedFile) -> Clip:
         stored_bytes=stored,
     )
     folder = clip_folder(clip)
-    written: list[str] = []
     try:
-        with transaction.atomic():
+        with files.all_or_nothing(default_storage) as save, transaction.atomic():
             # Lock the owner's row so concurrent uploads cannot both slip under the quota.
             locked_owner = get_user_model().objects.select_for_update().get(pk=owner.pk)
             _check_quota(locked_owner, stored)
@@ -97,14 +109,11 @@ def ingest(owner, upload: UploadedFile) -> Clip:
                 ("analysis", "analysis.flac", ContentFile(derived.analysis)),
                 ("spectrogram", "spectrogram.png", ContentFile(derived.spectrogram)),
             ):
-                saved = default_storage.save(f"{folder}/{filename}", content)
-                written.append(saved)
-                setattr(clip, field, saved)
+                setattr(clip, field, save(f"{folder}/{filename}", content))
             clip.save()
-    except BaseException:
-        for saved in written:
-            default_storage.delete(saved)
-        raise
+    except files.StorageFull as exc:
+        log.error("storage full: upload of %s for user %s refused", name, owner.pk)
+        raise UploadRejected(str(exc), status=507) from None
     log.info("clip %s stored for user %s (%.1f s)", clip.uid, owner.pk, clip.duration)
     return clip
 

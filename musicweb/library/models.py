@@ -52,6 +52,9 @@ class Clip(models.Model):
     )
     title = models.CharField(max_length=200)
     tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    embedding = models.JSONField(
+        default=list, blank=True, help_text="Tagger embedding, for finding similar music."
+    )
     original_name = models.CharField(max_length=255, help_text="The file name as uploaded.")
     original = models.FileField(max_length=300)
     analysis = models.FileField(

@@ -75,15 +75,17 @@ def upload(request):
         messages.error(request, error)
         return redirect("library:list")
     results = []
+    refusals = []
     for upload_file in form.cleaned_data["files"]:
         try:
             clip = ingest(request.user, upload_file)
         except UploadRejected as exc:
+            refusals.append(exc.status)
             results.append({"name": upload_file.name, "ok": False, "error": str(exc)})
         else:
             results.append({"name": upload_file.name, "ok": True, "url": clip.get_absolute_url()})
     if _wants_json(request):
-        status = 201 if all(r["ok"] for r in results) else 400
+        status = max(refusals, default=201)
         first = results[0]
         return JsonResponse({**first, "results": results}, status=status)
     for result in results:

@@ -27,6 +27,8 @@ form.addEventListener("change", (event) => {
   if (event.target.name === "mode") update();
 });
 form.querySelector("[data-new-seed]").addEventListener("click", () => {
-  form.querySelector("input[name=seed]").value = Math.floor(Math.random() * 2147483647);
+  // The field's max is the recipe's MAX_SEED, rendered by the form.
+  const seed = form.querySelector("input[name=seed]");
+  seed.value = Math.floor(Math.random() * (Number(seed.max) + 1));
 });
 update();

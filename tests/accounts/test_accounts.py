@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from musicweb.library.models import Clip
-from tests.conftest import make_user, synth_tone
+from tests.accounts.helpers import change_password, let_the_pause_pass
+from tests.conftest import synth_tone
+from tests.factories import make_user
 from tests.library.helpers import media_files, upload_path
 
 pytestmark = pytest.mark.django_db
@@ -86,14 +88,7 @@ def test_it_refuses_a_wrong_password(client, alice):
 
 def test_it_changes_the_password(client, alice):
     client.force_login(alice)
-    response = client.post(
-        "/accounts/password/change/",
-        {
-            "old_password": "pw-alice",
-            "new_password1": "brand new melody 7",
-            "new_password2": "brand new melody 7",
-        },
-    )
+    response = change_password(client, "pw-alice", "brand new melody 7")
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("brand new melody 7")
@@ -169,8 +164,6 @@ def test_it_uses_the_custom_user_model():
 
 
 def test_it_pauses_log_ins_after_repeated_failures(client, alice, settings):
-    from django.core.cache import cache
-
     settings.LOGIN_ATTEMPTS = 3
     for _ in range(3):
         assert (
@@ -181,7 +174,7 @@ def test_it_pauses_log_ins_after_repeated_failures(client, alice, settings):
     assert locked.status_code == 429
     assert "Too many failed log-ins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
-    cache.clear()  # the pause is over
+    let_the_pause_pass(settings)
     assert (
         client.post("/accounts/login/", {"username": "alice", "password": "pw-alice"}).status_code
         == 302
@@ -189,9 +182,6 @@ def test_it_pauses_log_ins_after_repeated_failures(client, alice, settings):
 
 
 def test_it_pauses_guessing_across_accounts_from_one_address(client, alice, bob, settings):
-    from django.core.cache import cache
-
-    cache.clear()
     settings.LOGIN_ATTEMPTS = 2
     client.post("/accounts/login/", {"username": "alice", "password": "guess"})
     client.post("/accounts/login/", {"username": "bob", "password": "guess"})
@@ -199,4 +189,3 @@ def test_it_pauses_guessing_across_accounts_from_one_address(client, alice, bob,
         client.post("/accounts/login/", {"username": "bob", "password": "pw-bob"}).status_code
         == 429
     )
-    cache.clear()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from generator.engine.contract import MAX_SEED
 from generator.models import GenerationJob
 from tests.api.conftest import error
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job, tone
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clip(alice, tmp_path):
-    return make_clip(alice, tmp_path, real=False, seconds=1.0)
+def clip(alice):
+    return make_clip(alice, samples=tone(1.0))
 
 
 def test_it_submits_a_job_and_reports_its_state(
@@ -103,3 +104,26 @@ def test_it_describes_me(api, alice, clip):
     me = api.get("/api/me/").json()
     assert (me["username"], me["clips"], me["tracks"], me["jobs"]) == ("alice", 1, 0, 0)
     assert me["used_bytes"] == clip.stored_bytes
+
+
+def test_it_fills_omitted_settings_with_the_recipes_defaults(api, alice, clip):
+    api.force_authenticate(alice)
+    response = api.post(
+        "/api/jobs/", {"mode": "variation", "clip": str(clip.uid), "seconds": 2}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["strength"], body["steps"]) == (0.5, None)
+    assert 0 <= body["seed"] <= MAX_SEED and body["title"] == "Variation of trumpet"
+    assert body["recipe"]["seed"] == GenerationJob.objects.get().seed == body["seed"]
+
+
+def test_it_refuses_a_seed_past_the_one_range(api, alice, clip):
+    api.force_authenticate(alice)
+    response = api.post(
+        "/api/jobs/",
+        {"mode": "variation", "clip": str(clip.uid), "seconds": 2, "seed": MAX_SEED + 1},
+        format="json",
+    )
+    assert response.status_code == 400 and "seed" in error(response)["fields"]
+    assert not GenerationJob.objects.exists()

@@ -27,6 +27,7 @@ ENDPOINTS = {
     "/api/models/": {"get"},
     "/api/users/{username}/": {"get"},
     "/api/me/": {"get"},
+    "/api/me/token/": {"get", "delete"},
     "/api/token/": {"post"},
 }
 

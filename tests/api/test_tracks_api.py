@@ -8,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from musicweb.gallery.models import Rating, Report, Track
 from tests.api.conftest import error
-from tests.conftest import make_user
-from tests.gallery.helpers import make_track
+from tests.factories import make_track, make_user
 
 pytestmark = pytest.mark.django_db
 

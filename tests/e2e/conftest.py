@@ -1,4 +1,4 @@
-"""A real site (daphne + a job worker, as `make run` starts them) and a real Chromium.
+"""A real site (uvicorn + a job worker, as `make run` starts them) and a real Chromium.
 
 The site is started once per module and shares the test run's SQLite files and
 a media folder with this process, so a test can add rows with the ORM (a staff

@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from generator.models import GenerationJob, ModelVersion
 from musicweb.gallery.models import Track
-from tests.conftest import make_user, real_recording
+from tests.conftest import real_recording
 from tests.e2e.conftest import PHONE, shot
-from tests.generator.jobhelpers import make_clip
+from tests.factories import make_clip, make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -77,7 +77,7 @@ def _wait_percent_above(page, value: int, timeout: float) -> None:
 def _user_with_clip(name: str, new_page, tmp_path, **page_options):
     """A user made with the ORM, the real trumpet clip in their library, and a signed-in page."""
     user = make_user(name)
-    clip = make_clip(user, tmp_path)
+    clip = make_clip(user, full=True)
     return user, clip, new_page(user, **page_options)
 
 

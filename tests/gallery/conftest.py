@@ -1,17 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
-from tests.gallery.helpers import make_track
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters and the trending refresh mark live in the cache."""
-    cache.clear()
-    yield
-    cache.clear()
+from tests.factories import make_track
 
 
 @pytest.fixture

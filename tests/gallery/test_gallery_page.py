@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from generator.models import ModelVersion
 from musicweb.gallery.models import Play, Track
-from tests.conftest import make_user
-from tests.gallery.helpers import make_track
+from tests.factories import make_track, make_user
 
 pytestmark = pytest.mark.django_db
 

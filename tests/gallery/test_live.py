@@ -10,7 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from musicweb.gallery.routing import websocket_urlpatterns
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
+from tests.sockets import answer_to_frame
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_layer")]
 
@@ -61,3 +62,98 @@ def test_it_lets_visitors_watch_published_tracks_only(alice, bob, charlie):
     assert _watch(bob, private) is None
     assert _watch(alice, private) is not None
     assert _watch(charlie, private) is not None
+
+
+def _watch_change(user, track, change):
+    """Connect as user, make change, and return (what arrived after it, the close code or None)."""
+
+    async def go():
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/tracks/{track.uid}/"
+        )
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.receive_json_from()
+        await database_sync_to_async(change)()
+        received, code = [], None
+        while not await communicator.receive_nothing(timeout=0.5):
+            output = await communicator.receive_output()
+            if output["type"] == "websocket.close":
+                code = output.get("code")
+                break
+            received.append(output)
+        await communicator.disconnect()
+        return received, code
+
+    return async_to_sync(go)()
+
+
+def _unpublish_and_play(track):
+    track.unpublish()
+    track.count_play("listener-after")
+
+
+@pytest.mark.parametrize("watcher", ["visitor", "bob"])
+def test_it_disconnects_others_when_the_track_is_unpublished(alice, bob, watcher):
+    track = make_track(alice, "Soon private")
+    user = AnonymousUser() if watcher == "visitor" else bob
+    received, code = _watch_change(user, track, lambda: _unpublish_and_play(track))
+    assert code == 4403 and received == []
+
+
+def test_it_keeps_the_owners_socket_when_the_track_is_unpublished(alice):
+    track = make_track(alice, "Mine")
+    received, code = _watch_change(alice, track, lambda: _unpublish_and_play(track))
+    assert code is None
+    assert [message["text"] for message in received] == [
+        '{"average": null, "count": 0, "plays": 1}'
+    ]
+
+
+def test_it_disconnects_visitors_when_a_moderator_hides_or_deletes_the_track(alice, charlie):
+    from django.test import Client
+
+    hidden = make_track(alice, "Reported")
+
+    def moderate():
+        staff = Client()
+        staff.force_login(charlie)
+        data = {"action": "hide", "_selected_action": [hidden.pk]}
+        assert staff.post("/admin/gallery/track/", data).status_code == 302
+
+    assert _watch_change(AnonymousUser(), hidden, moderate) == ([], 4403)
+    gone = make_track(alice, "Deleted")
+    assert _watch_change(AnonymousUser(), gone, gone.delete) == ([], 4403)
+
+
+def test_it_forwards_nothing_once_the_track_is_private_even_if_the_notice_is_lost(alice):
+    from musicweb.gallery.models import Track
+
+    track = make_track(alice, "Quietly private")
+
+    def change_without_signals():
+        Track.objects.filter(pk=track.pk).update(published=False)  # no save, so no notice
+        track.count_play("listener-2")
+
+    assert _watch_change(AnonymousUser(), track, change_without_signals) == ([], 4403)
+
+
+@pytest.mark.parametrize(
+    "frame", [{"text_data": "[1, 2]"}, {"text_data": "not json"}, {"bytes_data": b"\x00\x01"}]
+)
+def test_it_answers_a_frame_that_is_not_a_json_object_clearly(alice, frame):
+    track = make_track(alice, "Listened to")
+
+    async def go():
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/tracks/{track.uid}/"
+        )
+        communicator.scope["user"] = AnonymousUser()
+        await communicator.connect()
+        await communicator.receive_json_from()
+        return await answer_to_frame(communicator, frame)
+
+    answer, closed = async_to_sync(go)()
+    assert answer["error"]["code"] == "bad_request"
+    assert closed == {"type": "websocket.close", "code": 4400}

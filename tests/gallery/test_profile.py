@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from musicweb.gallery.models import PRIOR_MEAN, Rating, bayesian_score
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 JSON = {"Accept": "application/json"}
@@ -38,12 +39,20 @@ def test_it_works_without_javascript(client, bob, track):
     assert "You gave it 3 of 5." in page and "3.00 of 5" in page
 
 
-@pytest.mark.parametrize("stars", ["0", "6", "x", ""])
-def test_it_refuses_bad_stars_and_changes_nothing(client, bob, track, stars):
+@pytest.mark.parametrize(
+    ("stars", "message"),
+    [
+        ("0", "A rating is 1 to 5 stars."),
+        ("6", "A rating is 1 to 5 stars."),
+        ("x", "A rating is 1 to 5 stars."),
+        ("", "This field is required."),
+    ],
+)
+def test_it_refuses_bad_stars_and_changes_nothing(client, bob, track, stars, message):
     client.force_login(bob)
     response = _rate(client, track, stars=stars)
     assert response.status_code == 400
-    assert response.json()["error"] in ("A rating is 1 to 5 stars.", "This field is required.")
+    assert response.json()["error"] == message
     assert not Rating.objects.exists()
     track.refresh_from_db()
     assert (track.rating_count, track.score) == (0, PRIOR_MEAN)
@@ -84,3 +93,31 @@ def test_it_allows_one_rating_per_person(bob, track):
     assert Rating.objects.count() == 1
     track.refresh_from_db()
     assert (track.rating_sum, track.rating_count) == (1, 1)
+
+
+def test_it_recounts_a_tracks_ratings_when_a_rater_deletes_their_account(
+    client, bob, charlie, track
+):
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import make_user
+
+    dora = make_user("dora")
+    track.rate(bob, 4)
+    track.rate(charlie, 2)
+    track.rate(dora, 5)
+    other = make_track(charlie, "Charlie's own")
+    other.rate(bob, 1)
+    client.force_login(bob)
+    assert client.post("/accounts/delete/", {"password": "pw-bob"}).status_code == 302
+    track.refresh_from_db()
+    assert (track.rating_sum, track.rating_count) == (7, 2)
+    assert track.score == pytest.approx(bayesian_score(7, 2))
+    assert track.trending == 2
+    other.refresh_from_db()
+    assert (other.rating_sum, other.rating_count, other.score) == (0, 0, PRIOR_MEAN)
+    assert "3.50 of 5" in client.get(track.get_absolute_url()).content.decode()
+    # Staff deleting accounts in bulk (the admin's action) keeps the counts true as well.
+    get_user_model().objects.filter(username__in=["dora", "charlie"]).delete()
+    track.refresh_from_db()
+    assert (track.rating_sum, track.rating_count, track.score) == (0, 0, PRIOR_MEAN)

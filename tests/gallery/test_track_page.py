@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gallery.helpers import make_track
+from tests.factories import make_track
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,24 @@ def test_it_prefers_nearest_embeddings_when_both_have_one(alice, bob):
 def test_it_keeps_the_page_of_a_private_track_from_others(client, bob, private_track):
     client.force_login(bob)
     assert client.get(private_track.get_absolute_url()).status_code == 404
+
+
+def test_it_shows_the_source_clips_titles_to_the_owner_and_staff_only(client, alice, bob, charlie):
+    recipe = {"mode": "style", "model": "texture v1", "seed": 3, "seconds": 1.0, "strength": 0.5}
+    track = make_track(alice, "Blend", recipe={**recipe, "sources": ["Diary take 3", "Voicemail"]})
+    for viewer in (None, bob):
+        if viewer:
+            client.force_login(viewer)
+        html = client.get(track.get_absolute_url()).content.decode()
+        assert "Diary take 3" not in html and "Voicemail" not in html
+        assert "2 private clips" in html
+        api = client.get(f"/api/tracks/{track.uid}/").json()["recipe"]
+        assert api["sources"] == [] and api["private_sources"] == 2
+        assert "Diary take 3" not in str(client.get("/api/tracks/").json())
+    for viewer in (alice, charlie):
+        client.force_login(viewer)
+        assert "Diary take 3, Voicemail" in client.get(track.get_absolute_url()).content.decode()
+        api = client.get(f"/api/tracks/{track.uid}/").json()["recipe"]
+        assert api["sources"] == ["Diary take 3", "Voicemail"] and "private_sources" not in api
+    track.refresh_from_db()
+    assert track.recipe["sources"] == ["Diary take 3", "Voicemail"]  # kept for the owner

@@ -20,7 +20,7 @@ def _excerpt(name: str, start: float, seconds: float) -> np.ndarray:
 
 
 def excerpt(name: str, start: float = 0.0, seconds: float = 4.0) -> np.ndarray:
-    """A prepared excerpt (float32[T] at SAMPLE_RATE) of one of the shared real recordings."""
+    """A prepared excerpt (float32[T] at SAMPLE_RATE) of one of the committed real recordings."""
     return _excerpt(name, start, seconds).copy()
 
 

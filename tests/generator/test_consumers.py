@@ -11,18 +11,17 @@ from django.contrib.auth.models import AnonymousUser
 from generator import runner
 from generator.routing import websocket_urlpatterns
 from musicweb.asgi import application
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.scaleout,
-    pytest.mark.usefixtures("memory_layer"),
 ]
 
 
 @pytest.fixture
-def job(alice, tmp_path):
-    return make_job(alice, make_clip(alice, tmp_path))
+def job(alice):
+    return make_job(alice, make_clip(alice))
 
 
 def _connect(user, path):
@@ -35,6 +34,15 @@ def _connect(user, path):
         return connected, code, first
 
     return async_to_sync(go)()
+
+
+async def _watching(user, job) -> WebsocketCommunicator:
+    """A socket open on the job's page, its first state (the current one) already read."""
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/")
+    communicator.scope["user"] = user
+    await communicator.connect()
+    await communicator.receive_json_from()
+    return communicator
 
 
 def test_it_sends_the_current_state_to_the_owner(alice, job):
@@ -62,12 +70,7 @@ def test_it_refuses_unknown_jobs(alice):
 
 def test_it_forwards_progress_and_the_final_event(alice, job):
     async def go():
-        communicator = WebsocketCommunicator(
-            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
-        )
-        communicator.scope["user"] = alice
-        await communicator.connect()
-        await communicator.receive_json_from()
+        communicator = await _watching(alice, job)
         from channels.db import database_sync_to_async
 
         status = await database_sync_to_async(runner.run_job)(job.pk, "w1")
@@ -84,8 +87,8 @@ def test_it_forwards_progress_and_the_final_event(alice, job):
     assert states[-1]["status"] == "done" and "result" in states[-1]
 
 
-def test_it_streams_all_of_my_jobs_on_the_list_socket(alice, bob, job, tmp_path):
-    bobs = make_job(bob, make_clip(bob, tmp_path))
+def test_it_streams_all_of_my_jobs_on_the_list_socket(alice, bob, job):
+    bobs = make_job(bob, make_clip(bob))
 
     async def go():
         communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/jobs/")
@@ -139,12 +142,7 @@ def test_it_streams_training_to_staff_only(alice, charlie):
 
 def test_it_tells_watchers_when_a_job_is_cancelled(alice, job):
     async def go():
-        communicator = WebsocketCommunicator(
-            URLRouter(websocket_urlpatterns), f"/ws/jobs/{job.uid}/"
-        )
-        communicator.scope["user"] = alice
-        await communicator.connect()
-        await communicator.receive_json_from()
+        communicator = await _watching(alice, job)
         from channels.db import database_sync_to_async
 
         assert await database_sync_to_async(job.cancel)()
@@ -154,3 +152,21 @@ def test_it_tells_watchers_when_a_job_is_cancelled(alice, job):
 
     state = async_to_sync(go)()
     assert state["status"] == "cancelled" and state["stage"] == "cancelled"
+
+
+def test_it_keeps_a_quiet_socket_open_past_the_layers_read_timeout(alice, job):
+    """A queued job may be silent for minutes: its watchers' sockets must outlast the silence."""
+
+    async def go():
+        communicator = await _watching(alice, job)
+        from channels.db import database_sync_to_async
+
+        # Longer than redis-py 8's default socket timeout (5 s), under which a blocking
+        # read of the Redis layer would raise and end the consumer.
+        assert await communicator.receive_nothing(timeout=6.5, interval=0.5)
+        await database_sync_to_async(runner.broadcast)(job)
+        state = await communicator.receive_json_from(timeout=3)
+        await communicator.disconnect()
+        return state
+
+    assert async_to_sync(go)()["id"] == str(job.uid)

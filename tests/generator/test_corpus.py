@@ -10,6 +10,15 @@ import pytest
 from django.core.management import call_command
 
 from generator.engine import corpus, training
+from tests.factories import TEST_AUDIO
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _test_audio():
+    """The "shared" source reads the suite's own excerpts, so no test needs ../shared."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(corpus, "SHARED_AUDIO", TEST_AUDIO)
+        yield
 
 
 @pytest.fixture(scope="module")

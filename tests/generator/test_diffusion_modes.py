@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.engine import audio, modes
+from generator.engine import audio, modes, vocoder
+from generator.engine.diffusion import plan_windows
+from generator.engine.diffusion_modes import REPAINT_OVERLAP, REPAINT_WIDTH
 from generator.engine.errors import Cancelled, InvalidInput, UnknownMode
 from tests.conftest import real_recording
 from tests.generator.engine_helpers import band_energy, bright_stereo
 from tests.generator.trained_helpers import tiny_tagger, tiny_unet
 
 SR = audio.SAMPLE_RATE
+pytestmark = pytest.mark.slow  # runs the diffusion sampler
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +130,58 @@ def test_it_rejects_bad_inputs_with_typed_errors(unet, trumpet, tmp_path):
     tagger = tiny_tagger(tmp_path / "tagger", ["a", "b"])
     with pytest.raises(InvalidInput, match="U-Net"):
         modes.generate("dream", [], modes.Params(2.0, 1), model=tagger)
+
+
+@pytest.fixture
+def widths(unet):
+    """The widths of every input the network sees (a hook: the network runs as ever)."""
+    seen: list[int] = []
+    hook = unet.model.register_forward_pre_hook(lambda _, args: seen.append(args[0].shape[-1]))
+    yield seen
+    hook.remove()
+
+
+@pytest.mark.slow
+def test_it_repaints_long_audio_window_by_window(unet, trumpet, brahms, widths):
+    """Remix, interpolate and dream: progress per window, reproducible, no wider than a window."""
+    long = np.resize(trumpet, 14 * SR)
+    frames = vocoder.n_frames(14 * SR)
+    count = len(plan_windows(frames, REPAINT_WIDTH, REPAINT_OVERLAP))
+    assert count == 3
+    clips = {"remix": [long], "interpolate": [long, np.resize(brahms, 14 * SR)], "dream": []}
+    seen: list[str] = []
+    for name, sources in clips.items():
+        seen.clear()
+        params = modes.Params(seconds=14.0, seed=5, strength=1.0, steps=2)
+        first = modes.generate(
+            name, sources, params, model=unet, progress=lambda s, f: seen.append(s)
+        )
+        windows = [s for s in seen if "window" in s]
+        assert len(windows) == 2 * count, (name, seen)
+        assert {s.rsplit(", ", 1)[1] for s in windows} == {f"window {k} of 3" for k in (1, 2, 3)}
+        assert np.array_equal(first, modes.generate(name, sources, params, model=unet)), name
+    assert max(widths) <= REPAINT_WIDTH
+
+
+def test_it_stops_between_windows_when_cancelled(unet, widths):
+    with pytest.raises(Cancelled):
+        modes.generate(
+            "dream",
+            [],
+            modes.Params(14.0, 1, steps=3),
+            model=unet,
+            cancelled=lambda: len(widths) >= 2,
+        )
+    assert len(widths) == 2  # the first step's third window never ran
+
+
+@pytest.mark.slow
+def test_it_keeps_the_networks_input_to_one_window_at_a_minute(unet, widths):
+    out = modes.generate("dream", [], modes.Params(60.0, 2, steps=1), model=unet)
+    assert out.shape == (60 * SR,) and not audio.is_silent(out)
+    frames = vocoder.n_frames(60 * SR)
+    assert len(widths) == len(plan_windows(frames, REPAINT_WIDTH, REPAINT_OVERLAP)) >= 11
+    assert max(widths) <= REPAINT_WIDTH
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from generator.engine import audio, evaluation, vocoder
 from tests.conftest import real_recording
 
 SR = audio.SAMPLE_RATE
+pytestmark = pytest.mark.slow  # embeds and scores minutes of audio
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import soundfile as sf
 from django.core.management import CommandError, call_command
 
 from generator.engine import audio
+from generator.engine.contract import MAX_SEED
 from tests.conftest import real_recording, synth_tone
 
 TRUMPET = "sorohanro_solo_trumpet.ogg"
@@ -130,7 +131,7 @@ def test_it_dreams_a_style_and_replaces_a_section_from_the_command_line(tmp_path
     model = tmp_path / "musicnet"
     tiny_musicnet(model, window=64)
     out = tmp_path / "dream.wav"
-    record = generate("--mode", "dream", "--seconds", "1.5", "--style", "chiptune",
+    record = generate("--mode", "dream", "--seconds", "1.5", "--styles", "chiptune",
                       "--guidance", "3", "--tempo", "140", "--steps", "2",
                       "--model", str(model), "--out", str(out))  # fmt: skip
     assert record["mode"] == "dream" and sf.info(out).frames == int(1.5 * 44_100)
@@ -146,6 +147,17 @@ def test_it_dreams_a_style_and_replaces_a_section_from_the_command_line(tmp_path
     assert np.array_equal(made[2 * 44_100 :], same[2 * 44_100 :])
     assert not np.array_equal(made[44_100 : 2 * 44_100], same[44_100 : 2 * 44_100])
     with pytest.raises(CommandError, match="unknown style 'polka'"):
-        generate("--mode", "dream", "--seconds", "1.5", "--style", "polka",
+        generate("--mode", "dream", "--seconds", "1.5", "--styles", "polka",
                  "--model", str(model), "--out", str(tmp_path / "x.wav"))  # fmt: skip
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_it_draws_a_seed_when_none_is_given_and_prints_it_to_reproduce(tmp_path):
+    clip = str(real_recording(TRUMPET))
+    args = ["--mode", "variation", "--clip", clip, "--seconds", "1", "--steps", "2"]
+    first = generate(*args, "--out", str(tmp_path / "a.wav"))
+    second = generate(*args, "--out", str(tmp_path / "b.wav"))
+    assert first["seed"] != second["seed"]
+    assert all(0 <= r["seed"] <= MAX_SEED for r in (first, second))
+    generate(*args, "--seed", str(first["seed"]), "--out", str(tmp_path / "again.wav"))
+    assert (tmp_path / "again.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()

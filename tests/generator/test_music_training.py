@@ -6,25 +6,21 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 from safetensors.torch import load_file
 
 from generator.engine import audio, checkpoints, music_data, music_training
 from generator.engine.errors import Cancelled
 from generator.engine.training import TrainingError
-from tests.generator.trained_helpers import TINY_MUSICNET
+from tests import factories
+from tests.generator.trained_helpers import TINY_MUSICNET, write_clip
 
 SR = audio.SAMPLE_RATE
 TINY = {k: v for k, v in TINY_MUSICNET.items() if k != "n_styles"}
 
 
 def tone(path, freq: float, seconds: float = 3.0):
-    t = np.arange(int(seconds * SR)) / SR
-    beat = (np.sin(2 * np.pi * 2 * t) > 0.7).astype(np.float32)  # 120 BPM pulses
-    samples = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 2, 3)) * (0.2 + 0.2 * beat)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, samples.astype(np.float32), SR)
-    return path
+    """A pulsing chord-like tone written as an audio file of the corpus."""
+    return write_clip(path, factories.tone(seconds, freq, sample_rate=SR))
 
 
 def corpus(root):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -13,24 +14,24 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from generator import runner
+from generator import live, reaper, runner
 from generator.models import GenerationJob
 from generator.registry import WEIGHTS_DIR
 from musicweb.gallery.models import Track
-from tests.generator.jobhelpers import make_clip, make_job
+from tests.factories import make_clip, make_job
 from tests.library.helpers import media_files
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.scaleout,
-    pytest.mark.usefixtures("memory_layer"),
 ]
 
 
 @pytest.fixture
-def clip(alice, tmp_path):
-    return make_clip(alice, tmp_path)
+def clip(alice):
+    return make_clip(alice)
 
 
 def _listen(group: str):
@@ -54,7 +55,7 @@ def _listen(group: str):
 
 def test_it_runs_a_job_to_a_private_track(alice, clip):
     job = make_job(alice, clip, seconds=2, seed=3)
-    events = _listen(runner.job_group(job.uid))
+    events = _listen(live.job_group(job.uid))
     assert runner.run_job(job.pk, worker="w1") == "done"
     job.refresh_from_db()
     assert job.status == "done" and job.progress == 1.0 and job.error == ""
@@ -92,10 +93,9 @@ def test_it_runs_a_claimed_job_only_once(alice, clip):
     assert not Track.objects.exists()
 
 
-def test_it_fails_with_a_readable_reason_and_keeps_going(alice, clip, tmp_path):
-    silent = make_clip(alice, tmp_path, name="silence", real=False, seconds=2)
-    # Replace the analysis copy with digital silence, as if a silent file had been uploaded.
-    sf.write(silent.analysis.path, np.zeros(44100, dtype=np.float32), 22050, format="FLAC")
+def test_it_fails_with_a_readable_reason_and_keeps_going(alice, clip):
+    # Digital silence in the analysis copy, as if a silent file had been uploaded.
+    silent = make_clip(alice, "silence", samples=np.zeros(44100, dtype=np.float32))
     job = make_job(alice, silent)
     assert runner.run_job(job.pk, worker="w1") == "failed"
     job.refresh_from_db()
@@ -146,14 +146,14 @@ def test_it_requeues_a_job_whose_worker_vanished_then_fails_it(alice, clip):
     GenerationJob.objects.filter(pk=job.pk).update(
         lease_expires=timezone.now() - timedelta(seconds=1)
     )
-    assert runner.reap() == {"queued": 1}
+    assert reaper.reap() == {"queued": 1}
     job.refresh_from_db()
     assert job.status == "queued" and job.worker == ""
     assert job.claim("dead-again", 30)
     GenerationJob.objects.filter(pk=job.pk).update(
         lease_expires=timezone.now() - timedelta(seconds=1)
     )
-    assert runner.reap() == {"failed": 1}
+    assert reaper.reap() == {"failed": 1}
     job.refresh_from_db()
     assert job.status == "failed" and "stopped responding" in job.error
 
@@ -161,7 +161,7 @@ def test_it_requeues_a_job_whose_worker_vanished_then_fails_it(alice, clip):
 def test_it_leaves_live_leases_alone(alice, clip):
     job = make_job(alice, clip)
     job.claim("alive", 30)
-    assert runner.reap() == {}
+    assert reaper.reap() == {}
     assert GenerationJob.objects.get(pk=job.pk).status == "running"
 
 
@@ -180,3 +180,31 @@ def test_it_keeps_progress_monotonic_in_the_row(alice, clip):
     job.report("w1", 0.6, "synthesising 3/5", 2.0, 30)
     job.report("w1", 0.4, "late report", 2.0, 30)
     assert GenerationJob.objects.get(pk=job.pk).progress == 0.6
+
+
+def test_it_stops_a_job_at_its_time_limit_and_says_why(alice, clip, settings):
+    settings.JOB_TIME_LIMIT_BASE_SECONDS, settings.JOB_TIME_LIMIT_FACTOR = 1, 0
+    job = make_job(alice, clip, seconds=60)
+    assert runner.run_job(job.pk, worker="w1") == "failed"
+    job.refresh_from_db()
+    assert "ran past its time limit of 1 seconds" in job.error
+    assert job.progress < 0.5  # stopped early, not at the end of the work
+    assert job.track is None and not Track.objects.exists()
+
+
+def test_it_closes_the_task_row_of_a_worker_that_vanished(alice, clip):
+    job = make_job(alice, clip)  # committed: its task is queued
+    job.refresh_from_db()
+    task = DBTaskResult.objects.get(id=job.task_id)
+    task.claim("db-worker-then-killed")  # what the database worker does before running it
+    assert job.claim("dead-worker", 30, task_id=str(task.pk))
+    GenerationJob.objects.filter(pk=job.pk).update(
+        lease_expires=timezone.now() - timedelta(seconds=1)
+    )
+    assert reaper.reap() == {"queued": 1}
+    task.refresh_from_db()
+    assert task.status == "FAILED" and task.finished_at is not None
+    assert "dead-worker stopped renewing" in task.traceback
+    job.refresh_from_db()
+    assert DBTaskResult.objects.ready().get().id == uuid.UUID(job.task_id)  # its new task
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()

@@ -84,7 +84,7 @@ def test_it_gives_a_model_the_spectrogram_it_was_trained_on():
     path = real_recording("brahms_hungarian_dance_5.ogg")
     decoded = audio.decode(path)
     at_model_rate = audio.resample(
-        audio.loudness_normalise(audio.to_mono(decoded.samples)), decoded.sample_rate,
+        audio.loudness_normalise(audio.to_mono(decoded.samples)), audio.SAMPLE_RATE,
         params.sample_rate,
     )[: 10 * params.sample_rate]  # fmt: skip
     served = audio.load(path)[: 10 * audio.SAMPLE_RATE]  # what clips hold: 44.1 kHz

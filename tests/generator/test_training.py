@@ -12,6 +12,8 @@ from generator.engine import checkpoints, training
 from generator.engine.errors import Cancelled
 from tests.generator.trained_helpers import TINY_TAGGER, TINY_UNET, synth_piece, write_clip
 
+pytestmark = pytest.mark.slow  # trains networks
+
 
 def _cfg(arch: str = "unet", steps: int = 4, **kw) -> training.TrainConfig:
     hp = TINY_UNET if arch == "unet" else TINY_TAGGER
@@ -36,7 +38,7 @@ def _weights(path) -> dict[str, torch.Tensor]:
 
 def test_it_trains_from_a_list_of_audio_paths(clips, tmp_path):
     seen = []
-    out = training.train(_cfg(), clips, tmp_path / "u", progress=lambda s, f: seen.append(f))
+    out = training.train(_cfg(), clips, tmp_path / "u", progress=lambda s, f, **_: seen.append(f))
     ckpt = checkpoints.load(out)
     assert ckpt.arch == "unet" and ckpt.config["metrics"]["steps"] == 4
     assert ckpt.config["provenance"]["train_pieces"] == 3
@@ -61,7 +63,7 @@ def test_it_resumes_to_the_same_weights_as_an_uninterrupted_run(arch, clips, tmp
             clips,
             tmp_path / "split",
             cancelled=lambda: len(done) >= 2,
-            progress=lambda stage, f: done.append(f) if "step" in stage else None,
+            progress=lambda stage, f, **_: done.append(f) if "step" in stage else None,
         )
     resumed = _weights(training.train(_cfg(arch, 4), clips, tmp_path / "split", resume=True))
     for k in whole:
@@ -80,12 +82,39 @@ def test_it_saves_state_when_cancelled_and_resumes(clips, tmp_path):
             clips,
             tmp_path / "u",
             cancelled=cancelled,
-            progress=lambda s, f: steps.append(f) if "step" in s else None,
+            progress=lambda s, f, **_: steps.append(f) if "step" in s else None,
         )
     state = json.loads((tmp_path / "u" / training.STATE_JSON).read_text())
     assert state["step"] == 3
     training.train(_cfg(steps=6), clips, tmp_path / "u", resume=True)
     assert checkpoints.load(tmp_path / "u").config["metrics"]["steps"] == 6
+
+
+def test_it_continues_the_loss_curve_when_resumed(clips, tmp_path):
+    def curve(points: dict):
+        return lambda stage, fraction, step=None, loss=None: (
+            points.__setitem__(step, loss) if step is not None else None
+        )
+
+    whole: dict[int, float] = {}
+    training.train(_cfg(steps=6), clips, tmp_path / "whole", progress=curve(whole))
+    split: dict[int, float] = {}
+    with pytest.raises(Cancelled):
+        training.train(
+            _cfg(steps=6),
+            clips,
+            tmp_path / "split",
+            progress=curve(split),
+            cancelled=lambda: len(split) >= 3,
+        )
+    assert sorted(split) == [1, 2, 3]
+    training.train(_cfg(steps=6), clips, tmp_path / "split", resume=True, progress=curve(split))
+    assert sorted(split) == sorted(whole) == [1, 2, 3, 4, 5, 6]
+    assert all(loss > 0.1 for loss in whole.values())  # far from the 0 a reset would start at
+    for step in whole:
+        assert split[step] == pytest.approx(whole[step], rel=1e-4), step
+    saved = checkpoints.load(tmp_path / "split").config["metrics"]["final_train_loss"]
+    assert saved == pytest.approx(round(whole[6], 5), rel=1e-4)
 
 
 def test_it_refuses_to_resume_with_another_configuration(clips, tmp_path):

@@ -73,7 +73,10 @@ def test_it_solves_mel_to_linear_better_than_the_pseudo_inverse():
     mel_power = (basis @ mag.square())[None]
     rough = vocoder.mel_to_power(mel_power, n_iter=0)
     refined = vocoder.mel_to_power(mel_power)
-    assert float(refined.min()) >= 0.0
+    # Mapped back through the filterbank, the solution gives the mel power it came from
+    # (about 0.1 % off; the clamped pseudo-inverse is about 5 % off).
+    fit = float((basis @ refined[0] - mel_power[0]).norm() / mel_power[0].norm())
+    assert fit < 0.01
 
     def error(power: torch.Tensor) -> float:
         return float((power[0].sqrt() - mag).norm() / mag.norm())

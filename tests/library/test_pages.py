@@ -58,10 +58,7 @@ def test_it_refuses_an_empty_title(client, alice_clips):
     clip = alice_clips["cello"]
     response = client.post(clip.get_absolute_url(), {"title": "   ", "tags": ""})
     assert response.status_code == 200
-    assert (
-        "A clip needs a title" in response.content.decode()
-        or "This field is required" in response.content.decode()
-    )
+    assert "This field is required" in response.content.decode()  # the form strips spaces
     clip.refresh_from_db()
     assert clip.title == "cello"
 

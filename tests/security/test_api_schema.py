@@ -21,9 +21,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     unsupported_method,
 )
 
-from tests.conftest import make_user  # noqa: E402
-from tests.gallery.helpers import make_track  # noqa: E402
-from tests.security.conftest import make_clip, make_job  # noqa: E402
+from tests.factories import make_clip, make_job, make_track, make_user  # noqa: E402
 
 # Loaded at import (the schema view needs no database); pytest 9 breaks schemathesis's
 # lazy from_fixture loader, which writes to a private pytest attribute.

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,8 @@ POSTS = [
     ("anonymous", "/accounts/signup/"),
     ("anonymous", "/accounts/password/reset/"),
     ("alice", "/accounts/password/change/"),
+    ("alice", "/accounts/profile/"),
+    ("alice", "/accounts/profile/token/revoke/"),
     ("alice", "/library/{clip}/"),
     ("alice", "/library/{clip}/delete/"),
     ("alice", "/generate/"),

@@ -54,5 +54,9 @@ class Tagger(nn.Module):
         pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
         return self.dense(pooled)
 
+    def classify(self, embedding: torch.Tensor) -> torch.Tensor:
+        """Logits from embeddings: Tensor[B, embed_dim] -> Tensor[B, n_classes]."""
+        return self.head(self.dropout(embedding))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embed(x)))
+        return self.classify(self.embed(x))

@@ -1,9 +1,12 @@
 """``manage.py generate``: run any generation mode from the command line, no web needed.
 
-Prints one JSON line (mode, seed, seconds, wall time, real-time factor, out
-path). Bad input ends with a one-line CommandError and a non-zero exit, and
-never leaves an output file: audio goes to a temporary file in the target
-folder and is renamed into place only when complete.
+Its options are the recipe's settings (generator.engine.contract.RECIPE), with
+the same defaults and limits as the Generate form and the API; clips are
+audio files and the model a checkpoint folder. Prints one JSON line (mode,
+seed, seconds, wall time, real-time factor, out path). Bad input ends with a
+one-line CommandError and a non-zero exit, and never leaves an output file:
+audio goes to a temporary file in the target folder and is renamed into place
+only when complete.
 """
 
 from __future__ import annotations
@@ -16,28 +19,54 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from generator.engine.catalog import MODE_INFO
+from generator.engine.contract import PARAM_NAMES, RANDOM, RECIPE, Params, Setting, default_of
+
+# What a clip or a model is on the command line, where the site picks rows instead.
+_CLI_TYPES = {
+    "clip": Path,
+    "model": Path,
+    "float": float,
+    "int": int,
+    "mode": str,
+    "text": str,
+    "labels": str,
+}
+_CLI_HELP = {
+    "mode": f"one of: {', '.join(MODE_INFO)}",
+    "clip": "an audio file (any format libsndfile reads)",
+    "model": "a checkpoint folder; empty for the mode's default",
+}
+
+
+def cli_help(setting: Setting) -> str:
+    """The option's help: the recipe's words, what it takes here, and its limits."""
+    words = [_CLI_HELP.get(setting.kind, setting.help)]
+    if setting.kind == "clip":
+        words.append(setting.help)
+    if setting.minimum is not None:
+        words.append(f"from {setting.minimum:g} to {setting.maximum or 'the mode limit'}")
+    if setting.default not in (None, ()):
+        words.append(f"default: {setting.default}")
+    return "; ".join(words)
+
 
 class Command(BaseCommand):
     help = "Generate audio with one of the engine's modes and write it to a file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--mode", required=True, help="variation, style, or a trained mode")
-        parser.add_argument("--clip", type=Path, help="input clip (any format libsndfile reads)")
-        parser.add_argument("--clip2", type=Path, help="second clip (style: the texture source)")
-        parser.add_argument("--seconds", type=float, required=True, help="output duration")
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--strength", type=float, default=0.5, help="0..1")
-        parser.add_argument("--steps", type=int, default=None, help="optimiser/sampler steps")
-        parser.add_argument("--model", type=Path, default=None, help="checkpoint folder")
-        parser.add_argument(
-            "--style", action="append", default=[], help="dream/continue: a style label (repeat)"
-        )
-        parser.add_argument("--guidance", type=float, default=2.0, help="style guidance, 0..10")
-        parser.add_argument("--tempo", type=float, default=None, help="dream: beats a minute")
-        parser.add_argument(
-            "--start", type=float, default=None, help="continue: from here (s); replace: span start"
-        )
-        parser.add_argument("--end", type=float, default=None, help="replace: end of the span (s)")
+        for setting in RECIPE:
+            if setting.cli_flag is None:
+                continue
+            parser.add_argument(
+                setting.cli_flag,
+                dest=setting.name,
+                type=_CLI_TYPES[setting.kind],
+                required=setting.required,
+                default=None if setting.default == RANDOM else setting.default,
+                help=cli_help(setting),
+                **({"nargs": "+"} if setting.kind == "labels" else {}),
+            )
         parser.add_argument("--out", type=Path, required=True, help="output file")
         parser.add_argument(
             "--format", choices=["wav", "flac", "ogg", "mp3"], help="default: the --out suffix"
@@ -62,26 +91,21 @@ class Command(BaseCommand):
         if mode is None:
             known = ", ".join(sorted(modes.MODES))
             raise CommandError(f"There is no mode called {opts['mode']!r}; choose one of: {known}.")
-        paths = [p for p in (opts["clip"], opts["clip2"]) if p is not None]
+        paths = [opts[s.name] for s in RECIPE if s.kind == "clip" and opts[s.name] is not None]
         if len(paths) != mode.clips:
             flags = ["", "--clip", "--clip and --clip2"][min(mode.clips, 2)]
             needs = f"needs {flags}" if mode.clips else "takes no clips"
             raise CommandError(f"The {mode.name} mode {needs}.")
         clips = [self._load(path, audio) for path in paths]
-        params = modes.Params(
-            seconds=opts["seconds"],
-            seed=opts["seed"],
-            strength=opts["strength"],
-            steps=opts["steps"],
-            styles=tuple(opts["style"]),
-            guidance=opts["guidance"],
-            tempo=opts["tempo"],
-            start=opts["start"],
-            end=opts["end"],
+        params = Params(
+            **{
+                name: opts[name] if opts[name] is not None else default_of(name)
+                for name in PARAM_NAMES
+            }
         )
         start = time.perf_counter()
         try:
-            samples = modes.generate(mode.name, clips, params, model=opts["model"])
+            samples = modes.generate(mode.name, clips, params, model=opts["model_version"])
         except EngineError as exc:
             raise CommandError(str(exc)) from exc
         wall = time.perf_counter() - start

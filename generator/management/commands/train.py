@@ -55,7 +55,7 @@ class Command(BaseCommand):
             torch.set_num_threads(opts["threads"])
         last = [0.0]
 
-        def progress(stage: str, fraction: float) -> None:
+        def progress(stage: str, fraction: float, **fields) -> None:
             now = time.monotonic()
             if now - last[0] > 10 or fraction >= 1.0:
                 last[0] = now

@@ -42,7 +42,7 @@ class Command(DBWorkerCommand):
         )
 
     def handle(self, *args, no_warm_up: bool = False, **options) -> None:
-        from generator.runner import reaper_loop
+        from generator.reaper import reaper_loop
 
         self.configure_logging(options["verbosity"])
         if not no_warm_up:
