@@ -5,10 +5,11 @@
 Each case runs in a fresh process: the shipped U-Net is loaded and the vocoder
 warmed, then the resident size is noted and one generation runs; the figure is
 the peak resident size (getrusage high-water mark) above that baseline, so it
-is what the generation itself needed. "one pass" sets the denoising window and
-the clip analysis wider than any output, which is how these modes ran before
-they were windowed (the vocoder inverts the whole spectrogram either way). The vocoder alone (log-mel of the
-audio, then Griffin-Lim) is measured the same way.
+is what the generation itself needed. "one pass" sets the denoising window
+and the clip analysis wider than any output, which is how these modes ran
+before they were windowed (the vocoder inverts the whole spectrogram anyway).
+The vocoder alone (log-mel of the audio, then Griffin-Lim) is measured the
+same way.
 """
 
 from __future__ import annotations

@@ -179,7 +179,8 @@ def run_job(job_id: int, worker: str = WORKER_ID, task_id: str = "") -> str:
     with Reporter(job, worker) as reporter:
         track = None
         try:
-            reporter.progress("analysing clip", 0.0)
+            # A dream has no clip to analyse: say what it does wait for, the model.
+            reporter.progress("analysing clip" if job.clip_id else "loading the model", 0.0)
             clips = _load_clips(job)
             model = load_model(job.model_version)
             samples = modes.generate(

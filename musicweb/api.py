@@ -16,6 +16,7 @@ from musicweb.accounts import throttle
 from musicweb.accounts.api import MyTokenView
 from musicweb.gallery.api import MeView, TrackViewSet, UserViewSet
 from musicweb.library.api import ClipViewSet
+from musicweb.recommend import api as recommend_api
 from musicweb.rest import ApiMixin, api_not_found
 
 
@@ -40,14 +41,13 @@ class TokenView(ApiMixin, ObtainAuthToken):
             raise
 
 
-# The API's docs page is Redoc, loaded from its CDN and started by an inline script (with
-# inline styles and a blob worker): the only page that runs anything but the site's files.
+# The API's docs page is Redoc, served by this site (templates/drf_spectacular/redoc.html, no
+# inline script). Redoc writes its own <style> elements, draws data: images and starts a blob
+# worker: the only page that needs more than the site's files, and only for styles and workers.
 REDOC_POLICY = csp_update(
     {
-        "script-src": ["https://cdn.jsdelivr.net", UNSAFE_INLINE],
-        "style-src": ["https://fonts.googleapis.com", UNSAFE_INLINE],
-        "font-src": ["https://fonts.gstatic.com"],
-        "img-src": ["data:", "https://cdn.redoc.ly"],
+        "style-src": [UNSAFE_INLINE],
+        "img-src": ["data:"],
         "worker-src": ["blob:"],
     }
 )
@@ -63,6 +63,18 @@ urlpatterns = [
     path("", include(router.urls)),
     path("me/", MeView.as_view(), name="me"),
     path("me/token/", MyTokenView.as_view(), name="my_token"),
+    path(
+        "me/recommendations/", recommend_api.RecommendationsView.as_view(), name="recommendations"
+    ),
+    path("me/history/", recommend_api.HistoryView.as_view(), name="history"),
+    path(
+        "me/history/<str:kind>/<int:pk>/",
+        recommend_api.HistoryItemView.as_view(),
+        name="history_item",
+    ),
+    path("me/skips/", recommend_api.SkipView.as_view(), name="skips"),
+    path("me/styles/", recommend_api.StylesView.as_view(), name="styles"),
+    path("radio/", recommend_api.RadioView.as_view(), name="radio"),
     path("token/", TokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", REDOC_POLICY(SpectacularRedocView.as_view(url_name="schema")), name="docs"),

@@ -108,7 +108,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF],
-        "media-src": [SELF],
+        # blob: lets the library page read a chosen file's length before uploading it.
+        "media-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
@@ -145,6 +146,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "channels_lite",
     "django_tasks",
@@ -154,6 +156,7 @@ INSTALLED_APPS = [
     "musicweb.accounts",
     "musicweb.library",
     "musicweb.gallery",
+    "musicweb.recommend",
     "generator",
 ]
 
@@ -388,6 +391,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload clips, generate music with CNNs, publish and rate tracks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Redoc's script is served by this site (drf-spectacular-sidecar), so the docs work offline.
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "musicweb.rest.add_error_responses",

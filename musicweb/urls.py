@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/", include("musicweb.api")),
     path("", include("generator.urls")),
     path("", include("musicweb.gallery.urls")),
+    path("", include("musicweb.recommend.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,12 +13,51 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from generator.engine.catalog import MODE_INFO
+from musicweb.gallery.models import Track
+from musicweb.library.models import Clip
+
 log = logging.getLogger(__name__)
+
+
+EXAMPLES = 6
+LATEST = 4
+
+# The modes as a musician would put them; the labels and limits come from the catalog.
+MUSICIAN_WORDS = {
+    "variation": "Jam on your riff: the same sound and feel, new phrases, as long as you like.",
+    "style": "Your melody in another clip's tone, like playing a tune through someone else's amp.",
+    "remix": "Hand the clip to a producer: the strength says how much of it they may change.",
+    "continue": "Keep the band playing: the clip goes on past its last bar, without a seam.",
+    "interpolate": "A crossfade that composes: one clip becomes the other over the length you set.",
+    "dream": "No clip at all: the model improvises in the style it learned.",
+}
+
+
+def _modes() -> list[dict]:
+    return [
+        {
+            "label": info.label,
+            "words": MUSICIAN_WORDS.get(info.name, info.help),
+            "clips": info.clips,
+            "max_seconds": info.max_seconds,
+        }
+        for info in MODE_INFO.values()
+    ]
 
 
 @require_GET
 def home(request):
-    return render(request, "home.html")
+    """The landing page: tracks to hear in one click, the modes, and one's own latest work."""
+    context = {
+        "examples": list(Track.objects.published().for_cards().sorted_by("top")[:EXAMPLES]),
+        "modes": _modes(),
+    }
+    if request.user.is_authenticated:
+        mine = Track.objects.filter(owner=request.user).for_cards().order_by("-created")
+        context["takes"] = list(mine[:LATEST])
+        context["clips"] = list(Clip.objects.owned_by(request.user)[:LATEST])
+    return render(request, "home.html", context)
 
 
 def _database_state() -> str:

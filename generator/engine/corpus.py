@@ -1,107 +1,280 @@
 """Build the training corpus from sources we may use, and read it back.
 
-Sources (each skipped, with a log line, when absent on the machine):
+Sources:
 - ``shared``: the real recordings in ../shared/data/audio (librosa's example
-  data; see its ATTRIBUTION.md). The robin and the speech are "not music": the
-  tagger learns them as a negative class, the U-Net never sees them.
-- ``wesnoth``: Debian's wesnoth-1.16-music (GPL-2+), real orchestral recordings.
-- ``chorales``: Bach chorales from music21's bundled corpus (public domain),
-  rendered with FluidSynth and a General MIDI SoundFont, each with a General
-  MIDI program from one instrument family and a tempo drawn per piece.
+  data; see its ATTRIBUTION.md), written as 44.1 kHz FLAC. The robin and the
+  speech are "not music": the tagger learns them as a negative class, the
+  U-Net never sees them.
+- ``debian``: Debian's game-music packages (``corpus_debian.PACKAGES``), about
+  30 hours, fetched with apt-get and kept as shipped (Vorbis, Opus) under
+  ``OUT/packages``; each file's licence is read from its package's copyright file.
+- ``renders``: music21's public-domain scores rendered with FluidSynth
+  (``corpus_renders``): chorales, folk tunes over drums, piano, choir.
 
-Every piece is written as 22,050 Hz mono FLAC under ``OUT/audio/`` and listed
-in ``OUT/manifest.json`` with its source, licence, labels and split. The split
-is by piece (never by window), so no window of a validation piece is trained on.
-No Django imports.
+``OUT/manifest.jsonl`` has a row per file: piece, source, package, path,
+where Debian installs it, duration, sample rate, channels, licence and its
+family, style label, split, content hash, and a status. Rows that are not
+training data say why: ``corrupt`` (does not decode; the build goes on),
+``short`` (a package file under ``MIN_SECONDS``: a jingle or an effect),
+``duplicate`` (the same bytes, or the same audio re-encoded, as a kept row).
+``OUT/corpus.json`` holds the build's settings and its hours per style,
+licence family and split.
+
+The split is by piece, never by window: each piece's group name (the package
+and the file name without variant suffixes such as ``_fast`` or ``_loop``) is
+hashed, so a piece lands in the same split on every machine and at every
+build, and variants of a tune cannot straddle the split.
+
+Building is resumable: decoding results go to ``OUT/cache`` as they are
+made, so a second run skips finished files; the manifest is replaced only
+when a build succeeds. No Django imports.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import random
-import shutil
-import subprocess
-import tempfile
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 
-from generator.engine import audio
+from generator.engine import corpus_audio, corpus_debian, corpus_renders
 from generator.engine.contract import Progress
+from generator.engine.corpus_debian import FAMILIES, FAMILY_NAMES, CorpusError, Package
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+FORMAT_VERSION = 2
+MANIFEST = "manifest.jsonl"
+META = "corpus.json"
+PACKAGE_DIR = "packages"
+ANALYSIS = "cache/analysis.jsonl"
+RENDERS = "cache/renders.jsonl"
+FINGERPRINTS = "cache/fingerprints"
 SHARED_AUDIO = Path(__file__).resolve().parents[3] / "shared" / "data" / "audio"
-WESNOTH_MUSIC = Path("/usr/share/games/wesnoth/1.16/data/core/music")
-SOUNDFONTS = (
-    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
-    Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
+SOURCES = ("shared", "debian", "renders")
+MIN_SECONDS = 20.0
+SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+STYLES = (
+    "orchestral",
+    "electronic",
+    "ambient",
+    "rock_pop",
+    "chiptune",
+    "folk_world",
+    "piano",
+    "chorale",
+    "jazz",
+    "not_music",
 )
+TAGS = STYLES
+SILENCE_RMS = 1e-4
 
-# The shared recordings we use, with what we know of them. The 44.1 kHz stereo
-# copy of "Vibe Ace" is the same piece and is left out so it cannot leak
-# across the split.
+# The shared recordings we use, with what we know of them: (style, licence,
+# split, music). The 44.1 kHz stereo copy of "Vibe Ace" is the same piece and
+# is left out so it cannot leak across the split.
 SHARED = {
-    "brahms_hungarian_dance_5.ogg": ("orchestral", "Public Domain", "validation", True),
-    "macleod_vibe_ace.ogg": ("jazz", "CC BY 3.0", "train", True),
-    "sorohanro_solo_trumpet.ogg": ("brass", "CC BY 3.0", "validation", True),
-    "librispeech_198-209-0000.ogg": ("not_music", "CC BY 4.0", "train", False),
-    "inspectorj_robin.ogg": ("not_music", "CC BY 3.0", "validation", False),
+    "brahms_hungarian_dance_5.ogg": ("orchestral", "public-domain", "validation", True),
+    "macleod_vibe_ace.ogg": ("jazz", "CC-BY-3.0", "train", True),
+    "sorohanro_solo_trumpet.ogg": ("jazz", "CC-BY-3.0", "validation", True),
+    "librispeech_198-209-0000.ogg": ("not_music", "CC-BY-4.0", "train", False),
+    "inspectorj_robin.ogg": ("not_music", "CC-BY-3.0", "validation", False),
 }
 
-# General MIDI programs (0-based) per instrument family, for the renders.
-GM_FAMILIES: dict[str, tuple[int, ...]] = {
-    "piano": (0, 1, 2, 4),
-    "mallets": (8, 11, 12, 13),
-    "organ": (16, 19, 20),
-    "guitar": (24, 25, 26, 27),
-    "strings": (40, 41, 42, 48, 49),
-    "brass": (56, 57, 60, 61),
-    "woodwind": (68, 70, 71, 73),
-}
-
-TAGS = (*GM_FAMILIES, "orchestral", "jazz", "not_music")
+_VARIANT = re.compile(
+    r"[-_ .]*(fast|slow|loop|looped|intro|outro|short|long|remix|remake|enhanced|alt|edit|"
+    r"full|part|old|new|v\d+)$"
+)
 
 
 @dataclass(frozen=True)
 class Piece:
-    """One piece of the corpus: a file and what we know about it."""
+    """One file of the corpus and what we know about it (a manifest row)."""
 
     piece: str
     source: str
     licence: str
-    path: str  # relative to the corpus directory
+    path: str  # relative to the corpus directory in the manifest; absolute once read
     seconds: float
-    split: str  # "train" or "validation"
+    split: str  # "train", "validation" or "test"; "" when not training data
     labels: dict[str, Any] = field(default_factory=dict)
+    package: str = ""
+    installed: str = ""  # where Debian installs it ("archive:member" inside an archive)
+    sample_rate: int = 0
+    channels: int = 0
+    licence_family: str = ""
+    licence_files: str = ""  # the copyright file's Files: globs that gave the licence
+    style: str = ""
+    sha256: str = ""
+    group: str = ""  # what the split hashes: variants of one piece share it
+    status: str = "ok"
+    note: str = ""
 
 
-def _write(out: Path, rel: str, samples: np.ndarray) -> float:
-    target = out / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(target, samples, audio.SAMPLE_RATE, format="FLAC", subtype="PCM_16")
-    return len(samples) / audio.SAMPLE_RATE
+# -- splits and groups --------------------------------------------------------
 
 
-def _crop(samples: np.ndarray, max_seconds: float | None) -> np.ndarray:
-    if max_seconds is None:
-        return samples
-    return samples[: int(max_seconds * audio.SAMPLE_RATE)]
+def group_of(prefix: str, path: str) -> str:
+    """A piece's group: prefix/stem without variant suffixes (``Lava_fast`` -> ``lava``)."""
+    stem = PurePosixPath(path).stem.lower()
+    while True:
+        shorter = _VARIANT.sub("", stem)
+        if shorter == stem or not shorter:
+            break
+        stem = shorter
+    return f"{prefix}/{stem}"
 
 
-def _split_pieces(names: list[str], fraction: float, rng: random.Random) -> set[str]:
-    """Choose validation pieces: a fraction, at least one when there are two or more."""
-    names = sorted(names)
-    rng.shuffle(names)
-    n_val = round(len(names) * fraction)
-    if len(names) >= 2:
-        n_val = max(1, n_val)
-    return set(names[:n_val])
+def split_of(group: str) -> str:
+    """The split of a group, from the sha256 of its name: 80 % train, 10 % each other."""
+    u = int(hashlib.sha256(group.encode()).hexdigest()[:12], 16) / 16**12
+    edge = 0.0
+    for name, share in SPLITS:
+        edge += share
+        if u < edge:
+            return name
+    return SPLITS[-1][0]
+
+
+# -- licences -------------------------------------------------------------------
+
+
+def licence_summary(pieces: Iterable[Piece | dict[str, Any]]) -> dict[str, Any]:
+    """Summarise the licences training data carried, for a model's config and credits.
+
+    Takes manifest rows (Pieces or dicts with licence, licence_family,
+    seconds and source/package); returns hours and files per family and per
+    licence statement, and the licences of each package or source.
+    """
+    families: dict[str, dict[str, float]] = {}
+    statements: dict[str, dict[str, float]] = {}
+    origins: dict[str, set[str]] = defaultdict(set)
+    for p in pieces:
+        row = asdict(p) if isinstance(p, Piece) else dict(p)
+        statement = str(row.get("licence") or "unknown")
+        family = row.get("licence_family") or corpus_debian.family_of(statement)
+        hours = float(row.get("seconds") or 0.0) / 3600
+        for table, key in ((families, family), (statements, statement)):
+            entry = table.setdefault(key, {"files": 0, "hours": 0.0})
+            entry["files"] += 1
+            entry["hours"] += hours
+        origins[str(row.get("package") or row.get("source") or "?")].add(statement)
+    rounded = {k: {"files": v["files"], "hours": round(v["hours"], 3)} for k, v in families.items()}
+    return {
+        "families": {f: rounded[f] for f in FAMILIES if f in rounded},
+        "family_names": {f: FAMILY_NAMES[f] for f in FAMILIES if f in rounded},
+        "licences": {
+            k: {"files": v["files"], "hours": round(v["hours"], 3)}
+            for k, v in sorted(statements.items())
+        },
+        "sources": {k: sorted(v) for k, v in sorted(origins.items())},
+    }
+
+
+def hours_by(pieces: Iterable[Piece], key: Callable[[Piece], str]) -> dict[str, float]:
+    """Hours of audio per value of key, largest first."""
+    totals: dict[str, float] = defaultdict(float)
+    for p in pieces:
+        totals[key(p)] += p.seconds / 3600
+    return {k: round(v, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def summary(pieces: Sequence[Piece]) -> dict[str, Any]:
+    """Hours per style, licence family, split and source of the rows that are training data."""
+    ok = [p for p in pieces if p.status == "ok"]
+    return {
+        "files": len(ok),
+        "hours": round(sum(p.seconds for p in ok) / 3600, 3),
+        "by_style": hours_by(ok, lambda p: p.style),
+        "by_family": hours_by(ok, lambda p: FAMILY_NAMES.get(p.licence_family, "other")),
+        "by_split": hours_by(ok, lambda p: p.split),
+        "by_source": hours_by(ok, lambda p: p.package or p.source),
+        "not_used": {
+            status: sum(1 for p in pieces if p.status == status)
+            for status in ("duplicate", "short", "corrupt")
+        },
+    }
+
+
+# -- the resumable cache ----------------------------------------------------------
+
+
+class Cache:
+    """Decoding results and renders of earlier runs, appended as they are made."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.analysis = _read_jsonl(out / ANALYSIS)
+        self.renders = {
+            r["rel"]: corpus_renders.Render(**r) for r in _read_jsonl(out / RENDERS).values()
+        }
+
+    @staticmethod
+    def key(path: Path) -> str:
+        st = path.stat()
+        return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+
+    def probe(self, path: Path) -> dict[str, Any]:
+        """Decode a file once per content: duration, rate, channels, hashes, or its error."""
+        key = self.key(path)
+        if key in self.analysis:
+            return self.analysis[key]
+        try:
+            found = corpus_audio.probe(path)
+        except corpus_audio.CorruptAudio as exc:
+            row: dict[str, Any] = {"key": key, "error": str(exc)}
+        else:
+            fp = self.out / FINGERPRINTS / f"{found.sha256}.npy"
+            fp.parent.mkdir(parents=True, exist_ok=True)
+            np.save(fp, found.fingerprint)
+            row = {
+                "key": key,
+                "seconds": found.seconds,
+                "sample_rate": found.sample_rate,
+                "channels": found.channels,
+                "format": found.format,
+                "sha256": found.sha256,
+            }
+        _append_jsonl(self.out / ANALYSIS, row)
+        self.analysis[key] = row
+        return row
+
+    def fingerprint(self, sha256: str) -> np.ndarray:
+        return np.load(self.out / FINGERPRINTS / f"{sha256}.npy")
+
+    def add_render(self, render: corpus_renders.Render) -> None:
+        _append_jsonl(self.out / RENDERS, {"key": render.rel, **asdict(render)})
+        self.renders[render.rel] = render
+
+
+def _read_jsonl(path: Path) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by an interrupted run
+                continue
+            rows[row.pop("key")] = row
+    return rows
+
+
+def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+
+
+# -- candidates per source ---------------------------------------------------------
 
 
 def _shared(out: Path, max_seconds: float | None, limit: int | None) -> list[Piece]:
@@ -109,190 +282,333 @@ def _shared(out: Path, max_seconds: float | None, limit: int | None) -> list[Pie
         log.warning("shared recordings not found at %s: skipped", SHARED_AUDIO)
         return []
     pieces = []
-    for name, (tag, licence, split, music) in list(SHARED.items())[: limit or None]:
+    for name, (style, licence, split, music) in list(SHARED.items())[: limit or None]:
         path = SHARED_AUDIO / name
         if not path.exists():
             log.warning("shared recording %s missing: skipped", name)
             continue
-        rel = f"audio/shared/{Path(name).stem}.flac"
-        seconds = _write(out, rel, _crop(audio.load(path), max_seconds))
-        labels = {"tag": tag, "music": music}
+        stem = Path(name).stem
+        rel = f"audio/shared/{stem}.flac"
+        if not (out / rel).exists():
+            samples = corpus_audio.decode_stereo(path)
+            if max_seconds is not None:
+                samples = samples[: int(max_seconds * corpus_audio.SAMPLE_RATE)]
+            corpus_audio.write_flac(out / rel, samples)
         pieces.append(
-            Piece(f"shared/{Path(name).stem}", "shared", licence, rel, seconds, split, labels)
+            Piece(
+                f"shared/{stem}",
+                "shared",
+                licence,
+                rel,
+                0.0,
+                split,
+                {"tag": style, "style": style, "music": music},
+                installed=f"../shared/data/audio/{name}",
+                style=style,
+                group=f"shared/{stem}",
+            )
         )
     return pieces
 
 
-def _wesnoth(
-    out: Path, max_seconds: float | None, limit: int | None, rng: random.Random, val: float
-) -> list[Piece]:
-    if not WESNOTH_MUSIC.is_dir():
-        log.warning(
-            "wesnoth music not found at %s (apt-get install wesnoth-1.16-music): skipped",
-            WESNOTH_MUSIC,
-        )
+def _package_pieces(pkg: Package, root: Path, out: Path, limit: int | None) -> list[Piece]:
+    copyright_file = corpus_debian.copyright_of(pkg, root)
+    files = corpus_debian.music_files(pkg, root)[: limit or None]
+    if not files:
+        log.warning("%s: no music files found under %s", pkg.name, root)
         return []
-    files = sorted(WESNOTH_MUSIC.glob("*.ogg"))[: limit or None]
-    validation = _split_pieces([f.stem for f in files], val, rng)
+    common = os.path.commonpath([str(PurePosixPath(f.overlay).parent) for f in files])
     pieces = []
     for f in files:
-        rel = f"audio/wesnoth/{f.stem}.flac"
-        seconds = _write(out, rel, _crop(audio.load(f), max_seconds))
-        split = "validation" if f.stem in validation else "train"
-        labels = {"tag": "orchestral", "music": True}
-        pieces.append(Piece(f"wesnoth/{f.stem}", "wesnoth", "GPL-2+", rel, seconds, split, labels))
+        licence = copyright_file.licence(f.overlay)
+        local = str(PurePosixPath(f.overlay).relative_to(common).with_suffix(""))
+        style = pkg.style_of(f.overlay)
+        pieces.append(
+            Piece(
+                f"{pkg.name}/{local}",
+                "debian",
+                licence.statement,
+                f.path.relative_to(out).as_posix(),
+                0.0,
+                "",
+                {"tag": style, "style": style, "music": True},
+                package=pkg.name,
+                installed=f.installed,
+                licence_family=licence.family,
+                licence_files=licence.files,
+                style=style,
+                group=group_of(pkg.name, f.overlay),
+            )
+        )
     return pieces
 
 
-def _soundfont() -> Path | None:
-    return next((sf2 for sf2 in SOUNDFONTS if sf2.exists()), None)
-
-
-def _render_chorale(score: Any, program: int, bpm: float, sf2: Path, workdir: Path) -> np.ndarray:
-    """Render a music21 score with one GM program at a tempo: float32[T] at 22,050 Hz."""
-    from music21 import instrument, tempo
-
-    for part in score.parts:
-        for old in part.recurse().getElementsByClass(instrument.Instrument):
-            part.remove(old, recurse=True)
-        for old in part.recurse().getElementsByClass(tempo.MetronomeMark):
-            part.remove(old, recurse=True)
-        inst = instrument.Instrument()
-        inst.midiProgram = program
-        part.insert(0, inst)
-        part.insert(0, tempo.MetronomeMark(number=bpm))
-    mid = workdir / "score.mid"
-    wav = workdir / "score.wav"
-    score.write("midi", fp=str(mid))
-    subprocess.run(
-        [
-            "fluidsynth",
-            "-ni",
-            "-q",
-            "-g",
-            "0.6",
-            "-r",
-            str(audio.SAMPLE_RATE),
-            "-F",
-            str(wav),
-            str(sf2),
-            str(mid),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return audio.load(wav)
-
-
-def _chorales(
+def _renders(
     out: Path,
-    max_seconds: float | None,
+    cache: Cache,
+    sets: Sequence[str],
     limit: int | None,
-    rng: random.Random,
-    val: float,
+    max_seconds: float | None,
+    seed: int,
     progress: Progress | None,
 ) -> list[Piece]:
-    sf2 = _soundfont()
-    if shutil.which("fluidsynth") is None or sf2 is None:
-        log.warning(
-            "fluidsynth or a GM SoundFont is missing (apt-get install fluidsynth "
-            "fluid-soundfont-gm): chorales skipped"
-        )
+    missing = corpus_renders.available()
+    if missing:
+        log.warning("renders skipped: %s is missing", missing)
         return []
-    try:
-        from music21 import corpus as m21corpus
-    except ImportError:
-        log.warning("music21 is not installed (pip install music21): chorales skipped")
-        return []
-    paths = sorted(str(p) for p in m21corpus.getComposer("bach") if str(p).endswith(".mxl"))
-    paths = [p for p in paths if "/bwv" in p][: limit or None]
-    names = [Path(p).stem for p in paths]
-    validation = _split_pieces(names, val, rng)
-    families = sorted(GM_FAMILIES)
+
+    def write(rel: str, samples: np.ndarray) -> bool:
+        if max_seconds is not None:
+            samples = samples[: int(max_seconds * corpus_audio.SAMPLE_RATE)]
+        if not len(samples) or float(np.sqrt(np.mean(samples**2))) < SILENCE_RMS:
+            return False
+        corpus_audio.write_flac(out / rel, samples)
+        return True
+
     pieces = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, (p, name) in enumerate(zip(paths, names, strict=True)):
-            family = families[i % len(families)]
-            program = rng.choice(GM_FAMILIES[family])
-            bpm = rng.uniform(60, 132)
-            try:
-                score = m21corpus.parse(p)
-                samples = _render_chorale(score, program, bpm, sf2, Path(tmp))
-            except Exception as exc:  # a score music21 cannot lay out: skip it, keep going
-                log.warning("chorale %s not rendered: %s", name, exc)
-                continue
-            if audio.is_silent(samples):
-                continue
-            rel = f"audio/chorales/{name}.flac"
-            seconds = _write(out, rel, _crop(samples, max_seconds))
-            split = "validation" if name in validation else "train"
-            labels = {"tag": family, "music": True, "gm_program": program, "bpm": round(bpm, 1)}
+    for i, kind in enumerate(sets):
+        if progress:
+            progress(f"rendering {kind}", i / len(sets))
+        for r in corpus_renders.render(kind, limit, seed, write, cache.renders):
+            if r.rel not in cache.renders:
+                cache.add_render(r)
+            labels = {"tag": r.style, "style": r.style, "music": True, **r.labels}
             pieces.append(
                 Piece(
-                    f"chorales/{name}",
-                    "music21-bach-chorales",
-                    "Public Domain",
-                    rel,
-                    seconds,
-                    split,
+                    f"renders/{r.piece}",
+                    f"music21-{r.set}",
+                    corpus_renders.LICENCE,
+                    r.rel,
+                    0.0,
+                    "",
                     labels,
+                    style=r.style,
+                    group=f"renders/{r.piece}",
                 )
             )
-            if progress:
-                progress("rendering chorales", (i + 1) / len(paths))
     return pieces
+
+
+# -- analysis, dedupe, filter, split -------------------------------------------------
+
+
+def _analyse(
+    pieces: list[Piece], out: Path, cache: Cache, progress: Progress | None
+) -> list[Piece]:
+    rows = []
+    for i, p in enumerate(pieces):
+        found = cache.probe(out / p.path)
+        if progress and i % 10 == 0:
+            progress("decoding", i / max(len(pieces), 1))
+        if "error" in found:
+            log.warning("%s: does not decode, skipped (%s)", p.path, found["error"])
+            rows.append(replace(p, status="corrupt", note=found["error"]))
+            continue
+        row = replace(
+            p,
+            seconds=found["seconds"],
+            sample_rate=found["sample_rate"],
+            channels=found["channels"],
+            sha256=found["sha256"],
+        )
+        if p.source == "debian" and row.seconds < MIN_SECONDS:
+            row = replace(
+                row, status="short", note=f"under {MIN_SECONDS:.0f} s: a jingle or effect"
+            )
+        rows.append(row)
+    return rows
+
+
+def _dedupe(rows: list[Piece], cache: Cache) -> list[Piece]:
+    """Mark copies: the same bytes, or the same audio re-encoded, as a row kept earlier.
+
+    The kept copy is the freest licence, then the most channels and highest
+    rate, then source order: so a re-encode never displaces its better original.
+    """
+
+    def preference(p: Piece) -> tuple:
+        return (
+            FAMILIES.index(p.licence_family),
+            -(p.channels * p.sample_rate),
+            _source_rank(p),
+            p.piece,
+        )
+
+    kept_by_hash: dict[str, Piece] = {}
+    kept: list[Piece] = []
+    out: dict[str, Piece] = {}
+    for p in sorted((r for r in rows if r.status == "ok"), key=preference):
+        first = kept_by_hash.get(p.sha256)
+        if first is not None:
+            out[p.path] = replace(p, status="duplicate", note=f"same bytes as {first.piece}")
+            continue
+        fp = cache.fingerprint(p.sha256)
+        tolerance = max(1.0, 0.01 * p.seconds)
+        twin = next(
+            (
+                k
+                for k in kept
+                if abs(k.seconds - p.seconds) <= tolerance
+                and corpus_audio.similarity(cache.fingerprint(k.sha256), fp)
+                >= corpus_audio.SAME_AUDIO
+            ),
+            None,
+        )
+        if twin is not None:
+            out[p.path] = replace(p, status="duplicate", note=f"same audio as {twin.piece}")
+            continue
+        kept_by_hash[p.sha256] = p
+        kept.append(p)
+        out[p.path] = p
+    return [out.get(r.path, r) for r in rows]
+
+
+def _split(rows: list[Piece]) -> list[Piece]:
+    result = []
+    for p in rows:
+        if p.status != "ok":
+            result.append(replace(p, split=""))
+        elif p.source == "shared":
+            result.append(p)  # fixed above: the five shared recordings are the team's demo set
+        else:
+            result.append(replace(p, split=split_of(p.group)))
+    return result
+
+
+# -- build and read ---------------------------------------------------------------
 
 
 def build(
     out_dir: str | Path,
     *,
-    sources: tuple[str, ...] = ("shared", "wesnoth", "chorales"),
+    sources: Sequence[str] = SOURCES,
+    packages: Sequence[str] = corpus_debian.DEFAULT_PACKAGES,
+    render_sets: Sequence[str] = corpus_renders.SETS,
+    licences: Sequence[str] | None = None,
     limit: int | None = None,
     max_seconds: float | None = None,
-    validation_fraction: float = 0.15,
     seed: int = 0,
+    offline: bool = False,
+    table: dict[str, Package] | None = None,
     progress: Progress | None = None,
 ) -> list[Piece]:
-    """Build the corpus in out_dir and write its manifest; returns the pieces.
+    """Build the corpus in out_dir; returns every manifest row (``status`` says which train).
 
-    ``limit`` caps the number of pieces per source and ``max_seconds`` the
-    length of each piece, so a test can build a tiny corpus in seconds.
+    ``licences`` keeps only files whose licence family is listed (see
+    ``corpus_debian.FAMILIES``); a filter that leaves nothing is a CorpusError.
+    ``limit`` caps the files per package and renders per set, and
+    ``max_seconds`` the length of shared recordings and renders, so a test can
+    build a tiny corpus in seconds. Every check that can fail on the inputs
+    runs before the manifest is touched: a failed build leaves the previous
+    manifest as it was.
     """
+    unknown = sorted(set(sources) - set(SOURCES))
+    if unknown:
+        raise CorpusError(f"Unknown sources {', '.join(unknown)}; known: {', '.join(SOURCES)}.")
+    bad_sets = sorted(set(render_sets) - set(corpus_renders.SETS))
+    if bad_sets:
+        raise CorpusError(
+            f"Unknown render sets {', '.join(bad_sets)}; known: {', '.join(corpus_renders.SETS)}."
+        )
+    families = tuple(licences) if licences is not None else FAMILIES
+    bad_families = sorted(set(families) - set(FAMILIES))
+    if bad_families:
+        raise CorpusError(f"Unknown licence families: {', '.join(bad_families)}.")
+    table = corpus_debian.PACKAGES if table is None else table
     out = Path(out_dir)
+    roots: dict[str, Path] = {}
+    if "debian" in sources and packages:
+        roots = corpus_debian.fetch(
+            packages, out / PACKAGE_DIR, table=table, offline=offline, progress=progress
+        )
+        for name, root in roots.items():
+            corpus_debian.copyright_of(table[name], root)
     out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
+    cache = Cache(out)
     pieces: list[Piece] = []
     if "shared" in sources:
         pieces += _shared(out, max_seconds, limit)
-    if progress:
-        progress("shared recordings", 0.1)
-    if "wesnoth" in sources:
-        pieces += _wesnoth(out, max_seconds, limit, rng, validation_fraction)
-    if progress:
-        progress("wesnoth music", 0.4)
-    if "chorales" in sources:
-        pieces += _chorales(out, max_seconds, limit, rng, validation_fraction, progress)
-    manifest = {
-        "format_version": 1,
-        "sample_rate": audio.SAMPLE_RATE,
+    for name, root in roots.items():
+        pieces += _package_pieces(table[name], root, out, limit)
+    if "renders" in sources and render_sets:
+        pieces += _renders(out, cache, render_sets, limit, max_seconds, seed, progress)
+    pieces = [
+        replace(p, licence_family=p.licence_family or corpus_debian.family_of(p.licence))
+        for p in pieces
+    ]
+    # Filter before decoding: a file left out costs nothing but a header read.
+    allowed = [p for p in pieces if p.licence_family in families]
+    excluded = [
+        replace(p, seconds=_header_seconds(out / p.path))
+        for p in pieces
+        if p.licence_family not in families
+    ]
+    rows = _analyse(allowed, out, cache, progress)
+    if licences is not None and pieces and not any(r.status == "ok" for r in rows):
+        present = hours_by(excluded, lambda p: p.licence_family)
+        raise CorpusError(
+            f"No file's licence is in {', '.join(families)}: the corpus would be empty. "
+            f"Families present (hours): {present or 'none'}. The previous manifest is unchanged."
+        )
+    rows = _split(_dedupe(rows, cache))
+    _write_manifest(out, rows)
+    meta = {
+        "format_version": FORMAT_VERSION,
         "seed": seed,
-        "split": "by piece",
-        "tags": list(TAGS),
-        "pieces": [asdict(p) for p in pieces],
+        "sources": list(sources),
+        "packages": {n: _package_version(r) for n, r in roots.items()},
+        "licence_filter": list(families),
+        "excluded_by_licence": hours_by(excluded, lambda p: p.licence_family),
+        "split": "by piece group: sha256 of the group name, 80 % train, 10 % validation, 10 % test",
+        "styles": list(STYLES),
+        "summary": summary(rows),
+        "licences": licence_summary(r for r in rows if r.status == "ok"),
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    log.info("corpus of %d pieces, %.0f s, in %s", len(pieces), sum(p.seconds for p in pieces), out)
-    return pieces
+    _atomic_write(out / META, json.dumps(meta, indent=2) + "\n")
+    log.info("corpus of %d files (%.1f h) in %s", len(rows), meta["summary"]["hours"], out)
+    return rows
 
 
-def read(corpus_dir: str | Path) -> list[Piece]:
-    """Read a corpus manifest: the pieces with paths made absolute."""
+def _header_seconds(path: Path) -> float:
+    try:
+        return float(sf.info(str(path)).duration)
+    except (sf.LibsndfileError, RuntimeError):
+        return 0.0
+
+
+def _package_version(root: Path) -> str:
+    try:
+        return json.loads((root / corpus_debian.FETCHED).read_text()).get("version", "")
+    except (OSError, json.JSONDecodeError):
+        return ""
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _source_rank(p: Piece) -> int:
+    return {"shared": 0, "debian": 1}.get(p.source, 2)
+
+
+def _write_manifest(out: Path, rows: list[Piece]) -> None:
+    rows = sorted(rows, key=lambda p: (_source_rank(p), p.piece))
+    _atomic_write(out / MANIFEST, "".join(json.dumps(asdict(r)) + "\n" for r in rows))
+
+
+def read(corpus_dir: str | Path, *, all_rows: bool = False) -> list[Piece]:
+    """Read a corpus manifest: the training rows (all rows if asked), paths made absolute."""
     root = Path(corpus_dir)
-    data = json.loads((root / MANIFEST).read_text())
+    names = {f.name for f in fields(Piece)}
     pieces = []
-    for p in data["pieces"]:
-        p = dict(p)
-        p["path"] = str((root / p["path"]).resolve())
-        pieces.append(Piece(**p))
+    for line in (root / MANIFEST).read_text().splitlines():
+        if not line.strip():
+            continue
+        row = {k: v for k, v in json.loads(line).items() if k in names}
+        row["path"] = str((root / row["path"]).resolve())
+        piece = Piece(**row)
+        if all_rows or piece.status == "ok":
+            pieces.append(piece)
     return pieces

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from musicweb.accounts.models import User
 
@@ -20,6 +20,28 @@ class SignupForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists.")
         return email
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, telling a deactivated account so instead of "wrong password".
+
+    Django's backend refuses inactive users before the form can say why. Only someone who
+    gives the right password learns the account is deactivated, so nothing leaks to guessers.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "inactive": "This account is deactivated, so it cannot log in. "
+        "Write to the site's staff if you want it back.",
+    }
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        username = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password") or ""
+        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+        if user is not None and not user.is_active and user.check_password(password):
+            return forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
 
 
 class ProfileForm(forms.ModelForm):

@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
-from musicweb.accounts.forms import DeleteAccountForm, ProfileForm, SignupForm
+from musicweb.accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, SignupForm
 
 
 class LoginView(auth_views.LoginView):
     """Django's log-in; repeated failures are refused by django-axes (see throttle.py)."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def get_redirect_url(self) -> str:
         # A link back to this very page would send a signed-in visitor round in a loop.

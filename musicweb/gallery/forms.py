@@ -53,7 +53,9 @@ class GalleryFilterForm(forms.Form):
 
     @staticmethod
     def model_choices() -> list[ModelVersion]:
-        versions = ModelVersion.objects.exclude(state=ModelVersion.State.DRAFT)
+        """The versions behind published tracks: a filter by any other would show nothing."""
+        made = Track.objects.published().values("model_version")
+        versions = ModelVersion.objects.filter(pk__in=made)
         return list(versions.only("id", "name", "version"))
 
 

@@ -426,6 +426,9 @@ class Track(models.Model):
     def format_name(self, fmt: str) -> str:
         return f"{track_folder(self)}/track.{fmt}"
 
+    def thumbnail_name(self) -> str:
+        return f"{track_folder(self)}/thumbnail.webp"
+
     def urls(self) -> dict:
         return {
             "page": self.get_absolute_url(),
@@ -536,7 +539,11 @@ class Play(models.Model):
                 fields=["track", "listener", "hour"], name="one_play_per_listener_hour"
             )
         ]
-        indexes = [models.Index(fields=["track", "hour", "address"])]
+        indexes = [
+            models.Index(fields=["track", "hour", "address"]),
+            # A listener's own history (profile, For you) without reading everyone's plays.
+            models.Index(fields=["listener", "-hour"], name="gallery_play_listener"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.listener} played {self.track_id} at {self.hour:%Y-%m-%d %H}h"

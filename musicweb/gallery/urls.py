@@ -15,5 +15,8 @@ urlpatterns = [
     path("tracks/<uuid:uid>/play/", views.track_play, name="play"),
     path("tracks/<uuid:uid>/report/", views.track_report, name="report"),
     path("tracks/<uuid:uid>/audio.<str:fmt>", views.track_audio, name="audio"),
+    path("tracks/<uuid:uid>/embed/", views.track_embed, name="embed"),
+    path("tracks/<uuid:uid>/peaks.json", views.track_peaks, name="peaks"),
+    path("tracks/<uuid:uid>/thumbnail.webp", views.track_thumbnail, name="thumbnail"),
     path("tracks/<uuid:uid>/spectrogram.png", views.track_spectrogram, name="spectrogram"),
 ]

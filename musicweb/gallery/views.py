@@ -8,17 +8,22 @@ through the same views answering JSON.
 from __future__ import annotations
 
 import hashlib
+import io
 from functools import wraps
 from urllib.parse import urlencode
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -127,6 +132,51 @@ def _format_file(track: Track, fmt: str):
     return field.attr_class(track, field, name)
 
 
+THUMBNAIL_BOX = (600, 200)  # twice a card's widest picture, for sharp phone screens
+
+
+def _webp(png: bytes) -> bytes | None:
+    """The picture shrunk into THUMBNAIL_BOX as WebP, or None if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    out = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            small = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None
+    small.thumbnail(THUMBNAIL_BOX)
+    small.save(out, "WEBP", quality=70, method=4)
+    return out.getvalue()
+
+
+def _thumbnail_file(track: Track) -> tuple:
+    """A small WebP of the spectrogram for cards, made on first request like the formats;
+    the PNG itself where it cannot be read (it still shows, only larger)."""
+    storage = track.spectrogram.storage
+    name = track.thumbnail_name()
+    if not files.is_complete(storage, name):
+        try:
+            with track.spectrogram.open("rb") as source:
+                webp = _webp(source.read())
+        except (OSError, ValueError):
+            raise Http404("No such file.") from None
+        if webp is None:
+            return track.spectrogram, "image/png"
+        files.derive(storage, name, lambda out: out.write(webp))
+        if not Track.objects.filter(pk=track.pk).exists():
+            storage.delete(name)
+            raise Http404("No such track.")
+    field = Track._meta.get_field("spectrogram")
+    return field.attr_class(track, field, name), "image/webp"
+
+
+@require_GET
+def track_thumbnail(request, uid):
+    track = get_track_for_user(request.user, uid)
+    return serve(request, *_thumbnail_file(track))
+
+
 @require_GET
 def track_audio(request, uid, fmt):
     if fmt not in FORMATS:
@@ -146,6 +196,13 @@ def track_audio(request, uid, fmt):
 def track_spectrogram(request, uid):
     track = get_track_for_user(request.user, uid)
     return serve(request, track.spectrogram, "image/png")
+
+
+@require_GET
+def track_peaks(request, uid):
+    """The stored waveform peaks, so the player bar draws a track without decoding its audio."""
+    track = get_track_for_user(request.user, uid)
+    return JsonResponse(track.peaks, safe=False)
 
 
 @require_GET
@@ -183,6 +240,19 @@ def gallery(request):
     )
 
 
+def share_urls(request, track: Track) -> dict | None:
+    """Absolute addresses a public track is shared by (link, picture, audio, embed); else None."""
+    if not track.is_public:
+        return None
+    absolute = request.build_absolute_uri
+    return {
+        "url": absolute(track.get_absolute_url()),
+        "image": absolute(reverse("gallery:spectrogram", args=[track.uid])),
+        "audio": absolute(reverse("gallery:audio", args=[track.uid, "ogg"])),
+        "embed": absolute(reverse("gallery:embed", args=[track.uid])),
+    }
+
+
 def _detail_context(request, track: Track, **extra) -> dict:
     user = request.user
     try_params = settings_from_record(
@@ -204,6 +274,7 @@ def _detail_context(request, track: Track, **extra) -> dict:
         "similar": track.similar() if track.is_public else [],
         "try_query": urlencode(try_params),
         "formats": FORMATS,
+        "share": share_urls(request, track),
     }
     context.update(extra)
     return context
@@ -213,6 +284,17 @@ def _detail_context(request, track: Track, **extra) -> dict:
 def track_detail(request, uid):
     track = get_track_for_user(request.user, uid)
     return render(request, "gallery/track.html", _detail_context(request, track))
+
+
+@require_GET
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def track_embed(request, uid):
+    """A bare player for one public track, for other sites to put in an iframe."""
+    track = get_track_for_user(AnonymousUser(), uid)
+    return render(
+        request, "gallery/embed.html", {"track": track, "share": share_urls(request, track)}
+    )
 
 
 @login_required

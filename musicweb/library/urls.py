@@ -11,5 +11,6 @@ urlpatterns = [
     path("<uuid:uid>/", views.clip_detail, name="detail"),
     path("<uuid:uid>/delete/", views.clip_delete, name="delete"),
     path("<uuid:uid>/audio", views.clip_audio, name="audio"),
+    path("<uuid:uid>/peaks.json", views.clip_peaks, name="peaks"),
     path("<uuid:uid>/spectrogram.png", views.clip_spectrogram, name="spectrogram"),
 ]

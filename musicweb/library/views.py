@@ -39,7 +39,12 @@ def _wants_json(request) -> bool:
 def _usage(user) -> dict:
     used = Clip.objects.owned_by(user).stored_bytes()
     quota = user.quota_bytes
-    return {"used": used, "quota": quota, "percent": min(100, round(100 * used / quota))}
+    return {
+        "used": used,
+        "quota": quota,
+        "left": max(0, quota - used),
+        "percent": min(100, round(100 * used / quota)),
+    }
 
 
 @login_required
@@ -128,6 +133,13 @@ def clip_audio(request, uid):
     return serve(
         request, clip.original, CONTENT_TYPES.get(clip.format, "application/octet-stream"), download
     )
+
+
+@login_required
+@require_GET
+def clip_peaks(request, uid):
+    """The stored waveform peaks, so the player bar draws a clip without decoding its audio."""
+    return JsonResponse(get_clip_for_user(request.user, uid).peaks, safe=False)
 
 
 @login_required

@@ -1,8 +1,9 @@
 import { liveSocket } from "./live.js";
+import { pageSignal } from "./page.js";
 
-// The gallery's small enhancements over plain forms: count a play when a player
-// starts (once per listener per hour, on the server), play one track at a time,
-// and rate without reloading the page.
+// The gallery's small enhancements over plain forms: show play counts as the
+// player bar counts them (once per listener per hour, on the server), and rate
+// without reloading the page.
 const csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
 const csrf = () => (csrfInput ? csrfInput.value : "");
 
@@ -40,23 +41,16 @@ function setupLiveStats() {
   if (holder && "WebSocket" in window) liveSocket(holder.dataset.trackSocket, showStats);
 }
 
+// The player bar counts a play when a track starts; show the new count here.
 function setupPlays() {
-  const players = [...document.querySelectorAll("audio")];
-  for (const audio of players) {
-    const holder = audio.dataset.playUrl ? audio : audio.closest("[data-play-url]");
-    if (!holder) continue;
-    let sent = false;
-    audio.addEventListener("play", () => {
-      for (const other of players) if (other !== audio && !other.paused) other.pause();
-      if (sent) return;
-      sent = true;
-      post(holder.dataset.playUrl)
-        .then((data) => {
-          if (holder === audio.closest("[data-play-url]")) showStats({ plays: data.play_count });
-        })
-        .catch(() => { sent = false; });
-    });
-  }
+  document.addEventListener(
+    "player:counted",
+    (event) => {
+      const holder = document.querySelector("[data-play-url]");
+      if (holder && holder.dataset.playUrl === event.detail.url) showStats({ plays: event.detail.plays });
+    },
+    { signal: pageSignal() },
+  );
 }
 
 function setupRating() {
@@ -84,6 +78,43 @@ function setupRating() {
   });
 }
 
+// Copy a share link or embed code: the clipboard where the browser allows it, else the
+// field is selected for the visitor to copy.
+function setupCopy() {
+  const note = document.querySelector("[data-copied]");
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const field = document.getElementById(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(field.value);
+        note.textContent = `${button.textContent.replace("Copy ", "")} copied.`.replace(/^./, (c) => c.toUpperCase());
+      } catch {
+        field.select();
+        note.textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+      }
+    });
+  }
+}
+
+// Filters apply as they change (the page swaps in place and the address keeps them);
+// typing waits for a pause. The Apply button stays for pages without JavaScript.
+function setupFilters() {
+  const form = document.querySelector("form[data-filters]");
+  if (!form) return;
+  let timer = null;
+  form.addEventListener("change", (event) => {
+    if (event.target.matches("select")) form.requestSubmit();
+  });
+  form.addEventListener("input", (event) => {
+    if (!event.target.matches("input")) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => form.requestSubmit(), 400);
+  });
+  pageSignal().addEventListener("abort", () => clearTimeout(timer));
+}
+
 setupPlays();
+setupCopy();
+setupFilters();
 setupRating();
 setupLiveStats();

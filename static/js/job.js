@@ -1,7 +1,6 @@
 // Keep a job's page live: status, stage, progress, ETA and queue position over
 // a WebSocket; when the job is done, bring in the player without a reload.
 import { liveSocket } from "./live.js";
-import { setupPlayer } from "./player.js";
 
 const root = document.querySelector("[data-job]");
 const $ = (selector) => root.querySelector(selector);
@@ -42,12 +41,7 @@ async function refreshFinished() {
     const fresh = doc.querySelector(selector);
     if (fresh) $(selector).replaceWith(fresh);
   }
-  const player = root.querySelector("[data-result] [data-player]");
-  const peaks = doc.getElementById("track-peaks");
-  if (player && peaks && !document.getElementById("track-peaks")) {
-    player.append(peaks);
-  }
-  if (player) setupPlayer(player);
+  document.dispatchEvent(new CustomEvent("players:added"));
 }
 
 if (root) {

@@ -1,5 +1,8 @@
 // A WebSocket that reconnects with exponential back-off and asks for the
 // current state after each reconnect, since a channel layer may drop messages.
+// It closes itself when the visitor moves to another page.
+import { pageSignal } from "./page.js";
+
 export function liveSocket(path, onMessage, onStatus = () => {}) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   let delay = 500;
@@ -21,10 +24,10 @@ export function liveSocket(path, onMessage, onStatus = () => {}) {
     };
   }
   open();
-  return {
-    close() {
-      closed = true;
-      socket.close();
-    },
+  const close = () => {
+    closed = true;
+    socket.close();
   };
+  pageSignal().addEventListener("abort", close, { once: true });
+  return { close };
 }

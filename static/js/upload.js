@@ -1,5 +1,7 @@
 // Upload clips by drag and drop or the file picker, one request per file so
 // each file has its own progress bar and its own error message.
+import { mmss } from "./time.js";
+
 const form = document.querySelector("[data-upload-form]");
 
 function csrfToken() {
@@ -23,8 +25,57 @@ function row(file) {
   return { item, status, bar };
 }
 
-function send(file) {
-  const view = row(file);
+const AUDIO_EXTENSIONS = /\.(wav|wave|flac|ogg|oga|opus|mp3|aif|aiff)$/i;
+
+function fail(view, reason) {
+  view.item.classList.add("failed");
+  view.status.className = "status error";
+  view.status.textContent = reason;
+  view.item.setAttribute("role", "alert");
+}
+
+function megabytes(bytes) {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+// The length as the browser reads it, or null where it cannot (the server decides then).
+function duration(file) {
+  return new Promise((resolve) => {
+    const probe = document.createElement("audio");
+    const url = URL.createObjectURL(file);
+    const done = (value) => {
+      clearTimeout(timer);
+      URL.revokeObjectURL(url);
+      probe.removeAttribute("src");
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), 5000);
+    probe.preload = "metadata";
+    probe.addEventListener("loadedmetadata", () => done(Number.isFinite(probe.duration) ? probe.duration : null));
+    probe.addEventListener("error", () => done(null));
+    probe.src = url;
+  });
+}
+
+// Refuse in the page what the server would refuse anyway, before sending any byte.
+async function refusal(file, quotaLeft) {
+  const limits = form.dataset;
+  if (!AUDIO_EXTENSIONS.test(file.name) && !file.type.startsWith("audio/")) {
+    return "Not an audio file: upload WAV, FLAC, OGG, Opus or MP3.";
+  }
+  if (file.size === 0) return "The file is empty.";
+  const maxBytes = Number(limits.maxMb) * 1048576;
+  if (file.size > maxBytes) return `${megabytes(file.size)} is over the ${limits.maxMb} MB limit for one file.`;
+  if (file.size > quotaLeft) return `${megabytes(file.size)} does not fit: ${megabytes(quotaLeft)} of your quota is left.`;
+  const seconds = await duration(file);
+  const maxSeconds = Number(limits.maxSeconds);
+  if (seconds !== null && seconds > maxSeconds) {
+    return `It lasts ${mmss(seconds)}, over the ${mmss(maxSeconds)} limit for one clip.`;
+  }
+  return null;
+}
+
+function send(file, view) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
@@ -49,15 +100,12 @@ function send(file) {
         view.status.append(link);
         resolve(true);
       } else {
-        view.status.className = "status error";
-        view.status.textContent = body.error || "Upload failed.";
-        view.item.setAttribute("role", "alert");
+        fail(view, body.error || "Upload failed.");
         resolve(false);
       }
     };
     xhr.onerror = () => {
-      view.status.className = "status error";
-      view.status.textContent = "Network error: the upload did not finish.";
+      fail(view, "Network error: the upload did not finish.");
       resolve(false);
     };
     const data = new FormData();
@@ -68,13 +116,25 @@ function send(file) {
 
 async function uploadAll(files) {
   let stored = 0;
+  let quotaLeft = Number(form.dataset.quotaLeft);
   for (const file of files) {
-    if (await send(file)) stored += 1;
+    const view = row(file);
+    const reason = await refusal(file, quotaLeft);
+    if (reason) {
+      fail(view, reason);
+      continue;
+    }
+    if (await send(file, view)) {
+      stored += 1;
+      quotaLeft -= file.size;
+    }
   }
   if (stored) {
     // Refresh the list and the quota meter, keeping the per-file report visible.
     const page = await fetch(window.location.href, { headers: { Accept: "text/html" } });
     const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+    const fresh = doc.querySelector("[data-upload-form]");
+    if (fresh) form.dataset.quotaLeft = fresh.dataset.quotaLeft;
     for (const selector of ["#usage", ".meter", "[data-clip-list]", ".empty"]) {
       const fresh = doc.querySelector(selector);
       const current = document.querySelector(selector);

@@ -108,7 +108,10 @@ def test_it_walks_from_sign_up_to_a_published_rated_track(new_page, site):
     alice.locator("[data-clip-list] .tile a").first.click()
     expect(alice.locator("h1")).to_have_text("sorohanro_solo_trumpet")
     alice.wait_for_function(IMAGE_LOADED, arg="img.spectrogram")
-    assert alice.get_attribute("audio", "aria-label") == "Play sorohanro_solo_trumpet"
+    assert (
+        alice.get_attribute("[data-player] [data-play]", "aria-label")
+        == "Play sorohanro_solo_trumpet"
+    )
     shot(alice, "clip-desktop")
 
     # Generate a 6-second variation and watch the live progress without reloading.
@@ -131,11 +134,13 @@ def test_it_walks_from_sign_up_to_a_published_rated_track(new_page, site):
     values = [int(value.rstrip("%")) for value in seen]
     assert values == sorted(values), f"progress went backwards: {seen}"
 
-    # Hear it: the player arrives without a reload and holds about six seconds.
-    expect(alice.locator("[data-result] audio")).to_be_visible(timeout=30_000)
-    duration = alice.evaluate(AUDIO_DURATION, "[data-result] audio")
+    # Hear it: the player arrives without a reload, plays in the bar and holds about six seconds.
+    expect(alice.locator("[data-result] [data-play]")).to_be_visible(timeout=30_000)
+    assert alice.get_attribute("[data-result] [data-play]", "aria-label") == "Play Trumpet haze"
+    alice.locator("[data-result] [data-play]").click()
+    expect(alice.locator("[data-playerbar] [data-title]")).to_have_text("Trumpet haze")
+    duration = alice.evaluate(AUDIO_DURATION, "[data-playerbar] audio")
     assert duration == pytest.approx(6, abs=0.5)
-    assert alice.get_attribute("[data-result] audio", "aria-label") == "Play Trumpet haze"
     shot(alice, "job-done-desktop")
 
     # Download the WAV.
@@ -175,7 +180,7 @@ def test_it_walks_from_sign_up_to_a_published_rated_track(new_page, site):
     shot(bob, "gallery-desktop")
     card.locator("a").first.click()
     expect(bob).to_have_url(track_url)
-    bob.evaluate("document.querySelector('[data-play-url] audio').play()")
+    bob.locator("[data-player] [data-play]").click()
     expect(bob.locator("[data-play-count]")).to_have_text("1", timeout=15_000)
     bob.get_by_role("button", name=re.compile("4")).first.click()
     expect(bob.locator("[data-rating-average]")).to_have_text("4.00 of 5")

@@ -58,10 +58,12 @@ def test_it_runs_every_page_under_the_policy(new_page, site, tmp_path):
     _visit(page, f"/jobs/{job.uid}/", console)
     expect(page.locator("[data-live]")).to_be_visible(timeout=30_000)
 
-    # A track page: the player starts, the play is counted through fetch, the rating form works.
+    # A track page: the player bar starts, the play is counted through fetch, the rating form works.
     _visit(page, f"/tracks/{track.uid}/", console)
-    page.locator("audio").first.evaluate("audio => audio.play()")
-    page.wait_for_function("() => document.querySelector('audio').currentTime > 0", timeout=30_000)
+    page.locator("[data-player] [data-play]").click()  # plays in the bar, with its waveform
+    page.wait_for_function(
+        "() => document.querySelector('[data-playerbar] audio').currentTime > 0", timeout=30_000
+    )
     expect(page.locator("[data-play-count]")).to_have_text("1", timeout=10_000)
     shot(page, "policy-track")
     assert page.evaluate("window.__violations") == []

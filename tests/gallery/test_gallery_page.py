@@ -25,7 +25,7 @@ def test_it_shows_published_tracks_to_visitors(client, track, private_track, hid
     assert response.status_code == 200
     assert _titles(response) == ["Night drive"]
     html = response.content.decode()
-    assert f"/tracks/{track.uid}/spectrogram.png" in html
+    assert f"/tracks/{track.uid}/thumbnail.webp" in html  # the card picture, small
     assert f"/tracks/{track.uid}/audio.wav" in html and "by <a" in html
     assert "Sketch" not in html and "Flagged" not in html
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -46,12 +44,16 @@ def test_it_embeds_clips_so_alike_is_nearer(clips):
     assert float(a @ b) > float(a @ speech)
 
 
-def test_it_tags_a_three_minute_track_quickly(clips):
+def test_it_bounds_the_tagging_work_of_a_long_track(clips):
+    """Tagging cost stays bounded: a long track is sampled down to max_windows windows.
+
+    Its speed is measured by benchmarks/bench_trained.py, not asserted here.
+    """
+    ckpt = checkpoints.default("tagger")
     track = np.tile(clips["macleod"], 9)[: 180 * audio.SAMPLE_RATE]
-    tagging.tag(track[: audio.SAMPLE_RATE * 5])  # load once
-    start = time.perf_counter()
-    tagging.tag(track)
-    assert time.perf_counter() - start < 3.0  # target < 1 s; loose here for a busy machine
+    assert tagging.windows(track, ckpt, max_windows=16).shape[0] == 16
+    assert tagging.windows(track, ckpt).shape[0] <= 256
+    assert tagging.tag(track)
 
 
 def test_it_handles_short_and_empty_audio():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,18 @@ def test_it_still_reads_an_old_analysis_copy_at_the_new_rate(alice, source):
         samples = audio.load(handle, stereo=True)
     assert samples.ndim == 1  # the first release kept no stereo
     assert len(samples) == pytest.approx(clip.duration * audio.SAMPLE_RATE, rel=0.01)
+
+
+def test_it_leaves_old_tracks_playing(client, alice, source, django_capture_on_commit_callbacks):
+    from tests.gallery.helpers import make_track
+
+    track = make_track(alice)  # a first-release track: 22,050 Hz mono WAV
+    before = sha(track.audio)
+    old_clip(alice, source)
+    rederive_clips(django_capture_on_commit_callbacks)
+    track.refresh_from_db()
+    assert sha(track.audio) == before
+    response = client.get(f"/tracks/{track.uid}/audio.wav")
+    assert response.status_code == 200
+    played, rate = sf.read(io.BytesIO(b"".join(response.streaming_content)))
+    assert rate == OLD_RATE and len(played) == pytest.approx(0.5 * OLD_RATE, abs=1)

@@ -99,14 +99,32 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=0, help="Default: enough for ratings.")
         parser.add_argument("--plays", type=int, default=0, help="Recent plays (default tracks*2).")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--community",
+            action="store_true",
+            help="Listeners with hidden style tastes who play and rate their styles higher; "
+            "tracks get style tags and embeddings (see musicweb/recommend/community.py).",
+        )
 
-    def handle(self, *args, tracks: int, ratings: int, users: int, plays: int, seed: int, **kw):
+    def handle(
+        self,
+        *args,
+        tracks: int,
+        ratings: int,
+        users: int,
+        plays: int,
+        seed: int,
+        community: bool = False,
+        **kw,
+    ):
         if tracks < 1 or ratings < 0:
             raise CommandError("--tracks must be at least 1 and --ratings not negative.")
         rng = random.Random(seed)
         started = time.monotonic()
+        if community:
+            users = users or max(20, ratings // 25)
         users = users or max(20, min(2000, ratings // max(tracks, 1) * 4 + 50))
-        if ratings > users * tracks:
+        if ratings > users * (tracks - 1):
             raise CommandError("More ratings than user-track pairs; raise --users.")
         plays = plays or tracks * 2
         files = _shared_files()
@@ -148,11 +166,23 @@ class Command(BaseCommand):
                         play_count=rng.randrange(500),
                     )
                 )
+            simulated = None
+            if community:
+                simulated = self._simulate(rows, people, ratings, seed)
             created = Track.objects.bulk_create(rows, batch_size=BATCH)
             if not created[0].pk:
                 created = list(Track.objects.filter(owner__username__startswith=f"seed{run}-"))
             track_ids = [t.pk for t in created]
             people_ids = [p.pk for p in people]
+            if simulated is not None:
+                plays = self._write_community(simulated, track_ids, people_ids, now)
+                self._recount(track_ids)
+                Track.objects.published().refresh_trending()
+                self.stdout.write(
+                    f"Seeded a community of {users} listeners, {tracks} tracks, {ratings} ratings "
+                    f"and {plays} plays in {time.monotonic() - started:.1f} s."
+                )
+                return
 
             pairs: set[tuple[int, int]] = set()
             while len(pairs) < ratings:
@@ -185,6 +215,50 @@ class Command(BaseCommand):
             f"Seeded {users} users, {tracks} tracks, {ratings} ratings and {plays} plays "
             f"in {time.monotonic() - started:.1f} s."
         )
+
+    def _simulate(self, rows: list[Track], people: list, ratings: int, seed: int):
+        """Give the unsaved tracks the community's styles, tags and embeddings."""
+        from musicweb.recommend.community import simulate
+
+        index = {p.pk: i for i, p in enumerate(people)}
+        owners = np.array([index[t.owner.pk] for t in rows])
+        simulated = simulate(len(rows), len(people), ratings, seed=seed, owners=owners)
+        for track, tags, embedding in zip(rows, simulated.tags, simulated.embeddings, strict=True):
+            track.tags = ", ".join(tags)
+            track.embedding = [round(float(x), 4) for x in embedding]
+            track.published = True
+            track.play_count = 0
+        return simulated
+
+    def _write_community(self, simulated, track_ids, people_ids, now) -> int:
+        """Ratings in the community's order (row ids are time), and plays as signed-in plays."""
+        Rating.objects.bulk_create(
+            [
+                Rating(track_id=track_ids[t], user_id=people_ids[p], stars=stars)
+                for p, t, stars in simulated.ratings
+            ],
+            batch_size=BATCH,
+        )
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        total = len(simulated.plays)
+        created = Play.objects.bulk_create(
+            [
+                Play(
+                    track_id=track_ids[t],
+                    listener=f"u:{people_ids[p]}",
+                    hour=hour - timedelta(hours=total - n),
+                )
+                for n, (p, t) in enumerate(simulated.plays)
+            ],
+            batch_size=BATCH,
+            ignore_conflicts=True,
+        )
+        counts: dict[int, int] = {}
+        for _, t in simulated.plays:
+            counts[track_ids[t]] = counts.get(track_ids[t], 0) + 1
+        for track_id, count in counts.items():
+            Track.objects.filter(pk=track_id).update(play_count=count)
+        return len(created)
 
     def _recount(self, track_ids: list[int]) -> None:
         """Set rating_sum, rating_count and score from the rows, in SQL."""

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0005_play_address"),
+        ("gallery", "0006_play_listener_index"),
     ]
 
     operations = [

@@ -1,0 +1,3 @@
+// Every page loads this: the navigation that keeps the player bar alive, and the bar.
+import "./page.js";
+import "./bar.js";
