@@ -16,6 +16,7 @@ from musicweb.accounts import throttle
 from musicweb.accounts.api import MyTokenView
 from musicweb.gallery.api import MeView, TrackViewSet, UserViewSet
 from musicweb.library.api import ClipViewSet
+from musicweb.practice.api import PracticePieceViewSet
 from musicweb.recommend import api as recommend_api
 from musicweb.rest import ApiMixin, api_not_found
 
@@ -58,6 +59,7 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("tracks", TrackViewSet, basename="track")
 router.register("models", ModelVersionViewSet, basename="model")
 router.register("users", UserViewSet, basename="user")
+router.register("practice", PracticePieceViewSet, basename="practice")
 
 urlpatterns = [
     path("", include(router.urls)),

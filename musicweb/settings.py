@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "musicweb.library",
     "musicweb.gallery",
     "musicweb.recommend",
+    "musicweb.practice",
     "generator",
 ]
 

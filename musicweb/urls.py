@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("musicweb.accounts.urls")),
     path("library/", include("musicweb.library.urls")),
+    path("practice/", include("musicweb.practice.urls")),
     path("api/", include("musicweb.api")),
     path("", include("generator.urls")),
     path("", include("musicweb.gallery.urls")),

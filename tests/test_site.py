@@ -210,3 +210,15 @@ def test_it_documents_every_environment_variable_it_reads():
         if not any(re.fullmatch(pattern, name) for name in documented)
     ]
     assert missing == [], f"settings.py reads these, docs/deploy.md does not list them: {missing}"
+
+
+def test_it_documents_each_modes_longest_output_as_the_engine_has_it():
+    from generator.engine.catalog import MODE_INFO
+
+    row = next(
+        line
+        for line in (REPO / "docs" / "deploy.md").read_text().splitlines()
+        if line.startswith("| `MAX_SECONDS_<MODE>`")
+    )
+    documented = dict(re.findall(r"(\w+) (\d+)", row.split("|")[2]))
+    assert documented == {name: f"{info.max_seconds:g}" for name, info in MODE_INFO.items()}

@@ -70,12 +70,26 @@ def _build_aisfx(**hp: Any) -> nn.Module:
     return AisfxEmbedding(**hp)
 
 
+def _build_melody(**hp: Any) -> nn.Module:
+    from generator.engine.nets.melody import MelodyCNN
+
+    return MelodyCNN(**hp)
+
+
+def _build_style(**hp: Any) -> nn.Module:
+    from generator.engine.nets.melody import StyleCNN
+
+    return StyleCNN(**hp)
+
+
 # Architecture name -> builder of a fresh model from its hyper-parameters.
 BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "unet": _build_unet,
     "musicnet": _build_musicnet,
     "tagger": _build_tagger,
     "aisfx": _build_aisfx,
+    "melody_cnn": _build_melody,
+    "style_cnn": _build_style,
 }
 
 

@@ -250,15 +250,27 @@ def _all_notes_off(track: Any) -> None:
     track.events[-1:-1] = extra  # before END_OF_TRACK
 
 
-def _synth(mid: Path, sf2: Path, workdir: Path, timeout: float = 120) -> np.ndarray:
-    wav = workdir / "render.wav"
+def render_midi(
+    mid: Path,
+    wav: Path,
+    sf2: Path,
+    sample_rate: int = SAMPLE_RATE,
+    gain: float = 0.5,
+    timeout: float = 120,
+) -> None:
+    """Render a MIDI file to a WAV file with FluidSynth and a General MIDI SoundFont."""
     subprocess.run(
-        ["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SAMPLE_RATE), "-F", str(wav)]
+        ["fluidsynth", "-ni", "-q", "-g", str(gain), "-r", str(sample_rate), "-F", str(wav)]
         + [str(sf2), str(mid)],
         check=True,
         capture_output=True,
         timeout=timeout,
     )
+
+
+def _synth(mid: Path, sf2: Path, workdir: Path, timeout: float = 120) -> np.ndarray:
+    wav = workdir / "render.wav"
+    render_midi(mid, wav, sf2, timeout=timeout)
     samples, _ = sf.read(str(wav), dtype="float32", always_2d=True)
     return samples
 

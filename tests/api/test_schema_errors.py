@@ -29,6 +29,10 @@ ENDPOINTS = {
     "/api/me/": {"get"},
     "/api/me/token/": {"get", "delete"},
     "/api/token/": {"post"},
+    "/api/practice/": {"get", "post"},
+    "/api/practice/{uid}/": {"get", "delete"},
+    "/api/practice/{uid}/publish/": {"post"},
+    "/api/practice/{uid}/unpublish/": {"post"},
 }
 
 

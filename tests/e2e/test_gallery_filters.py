@@ -44,6 +44,8 @@ def test_it_applies_filters_at_once_and_keeps_them_in_the_address(new_page, site
     expect(cards.first).to_contain_text("Dream choir")
 
     page.select_option("#mode", "")
+    expect(page).to_have_url(re.compile(r"/gallery/\?sort=newest$"))
+    expect(cards).to_have_count(2)
     page.locator("#q").press_sequentially("piano", delay=30)
     expect(page).to_have_url(re.compile(r"/gallery/\?.*q=piano"))
     assert _params(page) == {"sort": "newest", "q": "piano"}

@@ -126,7 +126,7 @@ def test_it_resamples_block_by_block_exactly_as_in_one_go(tmp_path, monkeypatch)
     import soxr
 
     stereo, rate = sf.read(
-        real_recording("macleod_vibe_ace_44k_stereo.ogg"), dtype="float32", frames=10 * 44_100
+        real_recording("macleod_vibe_ace_44k_stereo.ogg"), dtype="float32", frames=44_100
     )
     at_48k = soxr.resample(stereo, rate, 48_000, quality="HQ")  # a file that needs resampling
     path = tmp_path / "stereo.wav"
@@ -135,7 +135,7 @@ def test_it_resamples_block_by_block_exactly_as_in_one_go(tmp_path, monkeypatch)
     monkeypatch.setattr(audio, "DECODE_BLOCK_BYTES", 8 * 1000)  # 1,000 frames a block
     decoded = audio.decode(path)
     assert (decoded.sample_rate, decoded.channels, decoded.frames) == (48_000, 2, len(at_48k))
-    assert decoded.samples.shape == expected.shape == (2, 441_000)
+    assert decoded.samples.shape == expected.shape == (2, 44_100)
     np.testing.assert_allclose(decoded.samples, expected, atol=1e-6)
 
 
