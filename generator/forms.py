@@ -15,6 +15,28 @@ from generator.models import ModelVersion
 from musicweb.library.models import Clip
 
 
+class LabelsField(forms.CharField):
+    """Short words separated by commas (style labels), cleaned to a tuple; a list is taken as is."""
+
+    def to_python(self, value) -> tuple[str, ...]:
+        if isinstance(value, list | tuple):
+            parts = [str(part) for part in value]
+        else:
+            parts = super().to_python(value).split(",")
+        return tuple(part.strip() for part in parts if part.strip())
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        for label in value:
+            if len(label) > self.label_length:
+                raise forms.ValidationError(
+                    f"Each label has at most {self.label_length} characters."
+                )
+
+
 def form_field(setting: Setting) -> forms.Field:
     """The form field for one recipe setting (querysets are narrowed per user in the form)."""
     common = {"label": setting.label, "help_text": setting.help, "required": setting.required}
@@ -30,6 +52,10 @@ def form_field(setting: Setting) -> forms.Field:
         return forms.FloatField(initial=initial, **limits, **common)
     if setting.kind == "int":
         return forms.IntegerField(**limits, **common)
+    if setting.kind == "labels":
+        field = LabelsField(**common)
+        field.label_length = setting.max_length
+        return field
     return forms.CharField(max_length=setting.max_length, **common)
 
 

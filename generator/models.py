@@ -439,6 +439,12 @@ class GenerationJob(LeasedJob):
     strength = models.FloatField(default=SETTINGS["strength"].default)
     steps = models.PositiveIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
+    # The music network's settings (generator.engine.music_modes); other modes ignore them.
+    styles = models.JSONField(default=list, blank=True)
+    guidance = models.FloatField(default=SETTINGS["guidance"].default)
+    tempo = models.FloatField(null=True, blank=True)
+    start = models.FloatField(null=True, blank=True)
+    end = models.FloatField(null=True, blank=True)
     track = models.OneToOneField(
         "gallery.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
     )

@@ -97,6 +97,9 @@ def serializer_field(setting: Setting) -> serializers.Field:
         return serializers.FloatField(**limits, **common)
     if setting.kind == "int":
         return serializers.IntegerField(**limits, **common)
+    if setting.kind == "labels":
+        child = serializers.CharField(max_length=setting.max_length)
+        return serializers.ListField(child=child, **common)
     return serializers.CharField(max_length=setting.max_length, **common)
 
 

@@ -71,8 +71,9 @@ MODE_INFO = {
         ModeInfo(
             "continue",
             "Continue",
-            "Extends the clip past its end, window by window, with seamless joins. The "
-            "duration is the total length, the clip included.",
+            "Extends the clip from a chosen point (its end unless you pick one), window by "
+            "window, with new music that follows its beat. The duration is the total "
+            "length, the kept part of the clip included.",
             clips=1,
             arch="unet",
             max_seconds=360.0,
@@ -95,11 +96,24 @@ MODE_INFO = {
         ModeInfo(
             "dream",
             "Dream",
-            "New music from the seed alone, in the style the model was trained on; no clip needed.",
+            "New music from the seed alone, steered by style labels and a tempo if you choose "
+            "them; no clip needed.",
             clips=0,
             arch="unet",
-            max_seconds=60.0,
+            max_seconds=180.0,
             default_steps=20,
+            max_steps=100,
+            work=0.008,
+        ),
+        ModeInfo(
+            "replace",
+            "Replace a section",
+            "The music network repaints a chosen span of the clip to fit what surrounds it; "
+            "everything outside the span stays exactly as it was.",
+            clips=1,
+            arch="unet",
+            max_seconds=360.0,
+            default_steps=12,
             max_steps=100,
             work=0.008,
         ),

@@ -48,6 +48,13 @@ def _build_unet(**hp: Any) -> nn.Module:
     return UNet(**hp)
 
 
+def _build_musicnet(**hp: Any) -> nn.Module:
+    from generator.engine.nets.musicnet import MusicUNet
+
+    hp = {k: tuple(v) if isinstance(v, list) else v for k, v in hp.items()}
+    return MusicUNet(**hp)
+
+
 def _build_tagger(**hp: Any) -> nn.Module:
     from generator.engine.nets.tagger import Tagger
 
@@ -78,6 +85,7 @@ def _build_style(**hp: Any) -> nn.Module:
 # Architecture name -> builder of a fresh model from its hyper-parameters.
 BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "unet": _build_unet,
+    "musicnet": _build_musicnet,
     "tagger": _build_tagger,
     "aisfx": _build_aisfx,
     "melody_cnn": _build_melody,

@@ -1,7 +1,8 @@
 """What callers and the engine agree on: the recipe, ``Params``, and the callback types.
 
 The recipe is the one list of generation settings (mode, clips, model,
-seconds, strength, steps, seed, title) with their defaults and limits. The
+seconds, strength, steps, seed, the music network's styles, guidance, tempo,
+start and end, title) with their defaults and limits. The
 Generate form, the API serializer, the job row, resubmit, the "try these
 settings" link and ``manage.py generate`` are all derived from it, so a new
 setting is added here (plus its widget) and nowhere else. ``Params`` is the
@@ -59,7 +60,8 @@ class Setting:
     ``kind`` says what a value is: "mode" (a name from the catalog), "clip" (a
     source clip: one of the user's clips on the site, an audio file on the
     command line), "model" (a model version on the site, a checkpoint folder on
-    the command line), "float", "int" or "text". ``default`` stands in for an
+    the command line), "float", "int", "labels" (a list of short words: style
+    labels) or "text". ``default`` stands in for an
     omitted value (None: nothing, or the mode's own choice; RANDOM: a fresh
     seed); ``initial`` only fills an empty form for a required setting.
     """
@@ -133,6 +135,47 @@ RECIPE: tuple[Setting, ...] = (
         minimum=0,
         maximum=MAX_SEED,
     ),
+    # The music network's modes (generator.engine.music_modes) read these; others ignore them.
+    _setting(
+        "styles",
+        "labels",
+        "Styles",
+        "Dream and continue: style labels to steer towards, separated by commas.",
+        default=(),
+        max_length=40,
+    ),
+    _setting(
+        "guidance",
+        "float",
+        "Style guidance",
+        "How strongly the styles steer: 0 ignores them.",
+        default=2.0,
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    _setting(
+        "tempo",
+        "float",
+        "Tempo",
+        "Dream: beats a minute. Empty to draw one from the seed.",
+        minimum=40.0,
+        maximum=240.0,
+    ),
+    _setting(
+        "start",
+        "float",
+        "Start",
+        "Continue: seconds into the clip to go on from (empty: its end). "
+        "Replace: where the section starts.",
+        minimum=0.0,
+    ),
+    _setting(
+        "end",
+        "float",
+        "End",
+        "Replace: seconds into the clip where the section ends.",
+        minimum=0.0,
+    ),
     # The command line names its result with --out; a title only names a job and its track.
     Setting("title", "text", "Title", "Name your track.", max_length=200),
 )
@@ -165,6 +208,16 @@ class Params:
     seed: int
     strength: float = SETTINGS["strength"].default
     steps: int | None = SETTINGS["steps"].default
+    styles: tuple[str, ...] = SETTINGS["styles"].default
+    guidance: float = SETTINGS["guidance"].default
+    tempo: float | None = SETTINGS["tempo"].default
+    start: float | None = SETTINGS["start"].default
+    end: float | None = SETTINGS["end"].default
+
+    def __post_init__(self) -> None:
+        # A job row and JSON hold the styles as a list; the engine compares and hashes tuples.
+        if isinstance(self.styles, list):
+            object.__setattr__(self, "styles", tuple(self.styles))
 
     @classmethod
     def of(cls, source: Any) -> Params:
@@ -183,9 +236,14 @@ def record(
         "mode": values["mode"],
         "model": model,
         "model_version_id": model_version_id,
-        **{name: values[name] for name in PARAM_NAMES},
+        # Labels are stored as a list, as JSON gives them back.
+        **{name: _stored(values[name]) for name in PARAM_NAMES},
         "sources": list(sources),
     }
+
+
+def _stored(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def settings_from_record(stored: Mapping[str, Any], **fallbacks: Any) -> dict[str, Any]:
@@ -202,4 +260,6 @@ def settings_from_record(stored: Mapping[str, Any], **fallbacks: Any) -> dict[st
     for name, value in fallbacks.items():
         if not values.get(name):
             values[name] = value
-    return {name: values[name] for name in SETTINGS if values.get(name) is not None}
+    if values.get("styles"):  # a link and a form field take labels as words with commas
+        values["styles"] = ", ".join(values["styles"])
+    return {name: values[name] for name in SETTINGS if values.get(name) not in (None, (), [])}

@@ -113,6 +113,81 @@ def shuffle_chunks(
     return np.concatenate([chunks[i] for i in order]).astype(np.float32)
 
 
+def shuffle_beats(samples: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The same audio cut at its tracked beats and put back in random order.
+
+    A harder baseline than 0.25 s chunks: every piece keeps its sound, tempo and
+    beat-long phrases; only the order, and so the longer structure, is lost.
+    """
+    from generator.engine import rhythm
+
+    grid = rhythm.track(audio.log_mel(samples), audio.DEFAULT.frame_rate)
+    cuts = sorted(
+        {int(round(b * audio.HOP)) for b in grid.beats if 0 < b * audio.HOP < len(samples)}
+    )
+    edges = [0, *cuts, len(samples)]
+    chunks = [samples[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    order = np.random.default_rng(seed).permutation(len(chunks))
+    return np.concatenate([chunks[i] for i in order]).astype(np.float32)
+
+
+def replay(continuation: np.ndarray, prompt: np.ndarray, seconds: float = 4.0) -> float:
+    """Best normalised mel correlation of the continuation's first seconds anywhere in the prompt.
+
+    Music that goes on (a real next 10 s) scores about 0.72; a continuation that
+    loops its prompt scores near 1.
+    """
+    first = audio.log_mel(continuation[: int(seconds * audio.SAMPLE_RATE)]).numpy()
+    ref = audio.log_mel(prompt).numpy()
+    width = first.shape[-1]
+    if ref.shape[-1] < width:
+        ref = np.concatenate([ref, np.full((ref.shape[0], width - ref.shape[-1]), ref.min())], 1)
+    a = (first - first.mean()) / (first.std() + 1e-8)
+    windows = np.lib.stride_tricks.sliding_window_view(ref, width, axis=1)  # [M, n, W]
+    # a has zero mean, so sum(a * w) / (N std_w) is the Pearson correlation with window w.
+    std = windows.std(axis=(0, 2)) + 1e-8
+    corr = np.einsum("mw,mnw->n", a, windows) / a.size
+    return round(float((corr / std).max()), 4)
+
+
+def rhythm_figures(samples: np.ndarray) -> dict[str, float]:
+    """Onsets a second and tempo strength (beat-tracking confidence, 0..1) of a clip."""
+    import librosa
+
+    from generator.engine import rhythm
+
+    env = rhythm.onset_envelope(audio.log_mel(samples))
+    rate = audio.DEFAULT.frame_rate
+    onsets = librosa.onset.onset_detect(
+        onset_envelope=env, sr=audio.SAMPLE_RATE, hop_length=audio.HOP
+    )
+    seconds = len(samples) / audio.SAMPLE_RATE
+    return {
+        "onset_rate": round(len(onsets) / seconds, 3) if np.any(env) else 0.0,
+        "tempo_strength": round(rhythm.tempo_strength(env, rate), 4),
+    }
+
+
+def rhythm_summary(clips: Sequence[np.ndarray]) -> dict[str, float]:
+    """Mean, minimum and maximum onset rate and tempo strength over clips."""
+    figures = [rhythm_figures(c) for c in clips]
+    out = {}
+    for key in ("onset_rate", "tempo_strength"):
+        values = [f[key] for f in figures]
+        out[key] = round(float(np.mean(values)), 4)
+        out[f"{key}_min"] = round(float(np.min(values)), 4)
+        out[f"{key}_max"] = round(float(np.max(values)), 4)
+    return out
+
+
+def style_accuracy(clips: Sequence[np.ndarray], wanted: Sequence[str], tagger: Any = None) -> float:
+    """Share of clips whose tagger's top label is the style asked for."""
+    from generator.engine import tagging
+
+    hits = [tagging.tag(c, tagger, top=1)[0][0] == w for c, w in zip(clips, wanted, strict=True)]
+    return round(float(np.mean(hits)), 4) if hits else float("nan")
+
+
 def white_noise(length: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return audio.loudness_normalise(rng.standard_normal(length).astype(np.float32))
@@ -263,7 +338,7 @@ def source_agreement(
     return result
 
 
-BASELINES = ("honest_reconstruction", "shuffled_0.25s", "white_noise", "silence")
+BASELINES = ("honest_reconstruction", "shuffled_0.25s", "shuffled_beats", "white_noise", "silence")
 
 
 def _baseline_clips(name: str, reference: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
@@ -272,6 +347,8 @@ def _baseline_clips(name: str, reference: Sequence[np.ndarray], seed: int) -> li
         return [vocoder_roundtrip(r, seed) for r in reference]
     if name == "shuffled_0.25s":
         return [shuffle_chunks(r, seed + i) for i, r in enumerate(reference)]
+    if name == "shuffled_beats":
+        return [shuffle_beats(r, seed + i) for i, r in enumerate(reference)]
     if name == "white_noise":
         return [white_noise(len(r), seed + i) for i, r in enumerate(reference)]
     return [np.zeros(len(r), dtype=np.float32) for r in reference]
@@ -298,14 +375,14 @@ def reference_clips(
     Paths may be corpus directories (their validation pieces: held-out music),
     folders of audio files, or files.
     """
-    from generator.engine import training
+    from generator.engine import music_data
 
     pieces = []
     for p in paths:
         for split in ("validation", "train"):
-            found = training._pieces_from([p], split)
+            found = music_data.entries([p], split)  # music rows only
             if found:
-                pieces += [x for x in found if x.labels.get("music", True)]
+                pieces += found
                 break
     clips, names = [], []
     length = int(seconds * audio.SAMPLE_RATE)
@@ -379,7 +456,11 @@ def report(
             entry["novelty"] = novelty(clips, train_emb, reference, tagger)
         shuffled = out["baselines"]["shuffled_0.25s"]["frechet"]
         entry["beats_shuffle_baseline"] = entry["frechet"] < shuffled
+        for base in ("shuffled_0.25s", "shuffled_beats"):
+            entry[f"kad_beats_{base}"] = entry["kernel"] < out["baselines"][base]["kernel"]
+        entry["rhythm"] = rhythm_summary(clips)
         out[name] = entry
+    out["real_rhythm"] = rhythm_summary(reference)
     return out
 
 

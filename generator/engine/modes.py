@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import audio, diffusion_modes, stereo, texture_modes, vocoder
+from . import audio, diffusion_modes, music_modes, stereo, texture_modes, vocoder
 from .catalog import MODE_INFO, ModeInfo
 from .contract import SETTINGS, CancelCheck, Params, Progress, Setting, stop_if_cancelled
 from .errors import EngineError, InvalidInput, UnknownMode
@@ -42,6 +42,8 @@ class Mode:
     name: str
     needs_model: bool
     run: Callable[..., np.ndarray]
+    # The result is the source with a part changed: no re-levelling, the source's channels kept.
+    keeps_source: bool = False
 
     @property
     def info(self) -> ModeInfo:
@@ -70,9 +72,11 @@ MODES: dict[str, Mode] = {
         Mode("variation", needs_model=False, run=texture_modes.run_variation),
         Mode("style", needs_model=False, run=texture_modes.run_style),
         Mode("remix", needs_model=True, run=diffusion_modes.run_remix),
-        Mode("continue", needs_model=True, run=diffusion_modes.run_continue),
+        # The music network's continue and dream serve a first U-Net through diffusion_modes.
+        Mode("continue", needs_model=True, run=music_modes.run_continue),
         Mode("interpolate", needs_model=True, run=diffusion_modes.run_interpolate),
-        Mode("dream", needs_model=True, run=diffusion_modes.run_dream),
+        Mode("dream", needs_model=True, run=music_modes.run_dream),
+        Mode("replace", needs_model=True, run=music_modes.run_replace, keeps_source=True),
     )
 }
 
@@ -128,9 +132,24 @@ def generate(
         raise EngineError(f"Mode {mode!r} produced non-finite samples.")
     if out.size != length:
         out = np.pad(out[:length], (0, max(0, length - out.size)))
+    if found.keeps_source:
+        report("done", 1.0)
+        return _onto_source(sources[0], out)
     out = stereo.restore(mode, sources, out, float(params.strength))
     report("done", 1.0)
     return audio.loudness_normalise(out)
+
+
+def _onto_source(source: np.ndarray, mid: np.ndarray) -> np.ndarray:
+    """Apply a mode's change of the source's mid to every channel of the source.
+
+    Where the mode left the mid alone the difference is exactly zero, so those
+    samples come back bit-identical, stereo image included.
+    """
+    if source.ndim == 1 or source.shape[-1] != mid.shape[-1]:
+        return mid
+    delta = mid - audio.to_mono(source)
+    return np.clip(source + delta[None], -1.0, 1.0).astype(np.float32)
 
 
 def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) -> None:
@@ -159,6 +178,7 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
         )
     if params.steps is not None and not _whole_within(params.steps, steps):
         raise InvalidInput(f"Steps must be a whole number from {steps.minimum} to {steps.maximum}.")
+    _validate_music(params)
     for number, clip in enumerate(clips, start=1):
         which = "The clip" if len(clips) == 1 else f"Clip {number}"
         samples = np.asarray(clip)
@@ -173,6 +193,36 @@ def _validate(mode: Mode, clips: Sequence[np.ndarray], params: Params, model) ->
             raise InvalidInput(f"{which} holds corrupt samples.")
         if audio.is_silent(audio.to_mono(samples)):  # the modes hear the mid
             raise InvalidInput(f"{which} is silent; there is nothing to work from.")
+
+
+def _validate_music(params: Params) -> None:
+    """Check the music network's settings against the recipe (styles against the model later)."""
+    if not isinstance(params.styles, tuple | list) or not all(
+        isinstance(s, str) for s in params.styles
+    ):
+        raise InvalidInput("Styles must be a list of style names.")
+    guidance, tempo = SETTINGS["guidance"], SETTINGS["tempo"]
+    if not _number_within(params.guidance, guidance):
+        raise InvalidInput(
+            f"The guidance strength must be between {guidance.minimum:g} and {guidance.maximum:g}."
+        )
+    if params.tempo is not None and not _number_within(params.tempo, tempo):
+        raise InvalidInput(
+            f"The tempo must be between {tempo.minimum:g} and {tempo.maximum:g} beats a minute."
+        )
+    for name in ("start", "end"):
+        value = getattr(params, name)
+        if value is not None and not _number_within(value, SETTINGS[name]):
+            raise InvalidInput(f"The {name} must be a number of seconds, 0 or more.")
+
+
+def _number_within(value, setting: Setting) -> bool:
+    """A finite number inside the setting's limits (either may be open)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    low = -math.inf if setting.minimum is None else setting.minimum
+    high = math.inf if setting.maximum is None else setting.maximum
+    return low <= value <= high
 
 
 def _monotonic(progress: Progress | None) -> Progress:

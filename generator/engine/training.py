@@ -218,6 +218,26 @@ def unet_loss(
     return (err * weight).sum() / weight.sum()
 
 
+def optimise(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    loss: torch.Tensor,
+    ema: dict[str, torch.Tensor],
+    decay: float,
+) -> None:
+    """One clipped optimiser step, then move the EMA weights ``1 - decay`` toward the model's."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+            else:
+                ema[k].copy_(v)
+
+
 def _save_state(
     out: Path, step: int, model, ema, opt, gen, cfg, history, norm, classes, running: float
 ) -> None:
@@ -381,17 +401,7 @@ def train(
             loss = unet_loss(model, x, cfg, gen)
         else:
             loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            decay_ema = min(cfg.ema_decay, (1 + step) / (10 + step))
-            for k, v in model.state_dict().items():
-                if v.dtype.is_floating_point:
-                    ema[k].mul_(decay_ema).add_(v.detach(), alpha=1 - decay_ema)
-                else:
-                    ema[k].copy_(v)
+        optimise(model, opt, loss, ema, min(cfg.ema_decay, (1 + step) / (10 + step)))
         step += 1
         loss_value = loss.item()
         running = loss_value if step == 1 else 0.98 * running + 0.02 * loss_value

@@ -128,6 +128,50 @@ def test_it_generates_and_scores_modes_from_the_command_line(tmp_path, reference
     for mode in ("remix", "continue"):
         assert report[mode]["frechet"] > 0 and "beats_shuffle_baseline" in report[mode]
         assert "chroma_similarity_chance" in report[mode] and "novelty" in report[mode]
+        assert "kad_beats_shuffled_beats" in report[mode] and "onset_rate" in report[mode]["rhythm"]
+    assert -1.0 <= report["continue"]["replay"] <= 1.0
+    assert 0.0 < report["continue"]["replay_real"] <= 1.0
+    assert report["real_rhythm"]["onset_rate_max"] > 0
+
+
+def test_it_scores_the_music_network_with_style_prompts(tmp_path, reference, capsys):
+    import soundfile as sf
+
+    from tests.generator.trained_helpers import tiny_musicnet
+
+    tiny_musicnet(tmp_path / "music", window=64)
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    for i, clip in enumerate(reference[:2]):
+        sf.write(ref / f"{i}.wav", clip[: 2 * SR], SR)
+    args = ["--reference", str(ref), "--model", str(tmp_path / "music"), "--modes", "dream"]
+    call_command("evaluate", *args, "--steps", "1", "--seconds", "2", "--styles", "orchestral")
+    report = json.loads(capsys.readouterr().out)
+    assert report["dream"]["styles_asked"] == ["orchestral"]
+    assert 0.0 <= report["dream"]["style_accuracy"] <= 1.0  # the tagger knows "orchestral"
+
+
+def test_it_scores_shuffled_beats_worse_than_honest_and_better_than_noise(scores):
+    beats = scores["shuffled_beats"]
+    assert beats["kernel"] > scores["honest_reconstruction"]["kernel"]
+    assert beats["kernel"] < scores["white_noise"]["kernel"]
+
+
+def test_it_finds_a_replayed_prompt_and_not_real_music_going_on():
+    samples = audio.load(real_recording("brahms_hungarian_dance_5.ogg"))
+    prompt, after = samples[5 * SR : 15 * SR], samples[15 * SR : 25 * SR]
+    looped = np.tile(prompt[-4 * SR :], 3)
+    assert evaluation.replay(looped, prompt) > 0.97
+    assert evaluation.replay(after, prompt) < evaluation.replay(looped, prompt) - 0.05
+    assert evaluation.replay(evaluation.white_noise(10 * SR), prompt) < 0.3
+
+
+def test_it_gives_silence_and_noise_rhythm_outside_the_range_of_music(reference):
+    real = evaluation.rhythm_summary(reference)
+    silence = evaluation.rhythm_figures(np.zeros(5 * SR, dtype=np.float32))
+    noise = evaluation.rhythm_figures(evaluation.white_noise(5 * SR))
+    assert silence["onset_rate"] == 0.0 < real["onset_rate_min"]
+    assert noise["tempo_strength"] < real["tempo_strength_min"]
 
 
 def test_it_reads_aisfx_weights_without_pickle(tmp_path, reference, monkeypatch):

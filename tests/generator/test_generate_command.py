@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from io import StringIO
 
@@ -122,6 +123,33 @@ def test_it_refuses_an_unknown_output_format(tmp_path):
         call_command("generate", "--mode", "variation", "--clip", str(real_recording(TRUMPET)),
                      "--seconds", "1", "--out", str(tmp_path / "x.aiff"))  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_dreams_a_style_and_replaces_a_section_from_the_command_line(tmp_path):
+    from tests.generator.trained_helpers import tiny_musicnet
+
+    model = tmp_path / "musicnet"
+    tiny_musicnet(model, window=64)
+    out = tmp_path / "dream.wav"
+    record = generate("--mode", "dream", "--seconds", "1.5", "--styles", "chiptune",
+                      "--guidance", "3", "--tempo", "140", "--steps", "2",
+                      "--model", str(model), "--out", str(out))  # fmt: skip
+    assert record["mode"] == "dream" and sf.info(out).frames == int(1.5 * 44_100)
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, audio.load(real_recording(TRUMPET))[: 3 * 44_100], 44_100, subtype="FLOAT")
+    out = tmp_path / "replaced.wav"
+    generate("--mode", "replace", "--clip", str(clip), "--seconds", "3", "--start", "1",
+             "--end", "2", "--steps", "2", "--model", str(model), "--out", str(out))  # fmt: skip
+    # Outside the span the file holds the clip as the engine read it, sample for sample.
+    same = sf.read(io.BytesIO(audio.encode(audio.load(clip), "wav")), dtype="float32")[0]
+    made = sf.read(out, dtype="float32")[0]
+    assert np.array_equal(made[:44_100], same[:44_100])
+    assert np.array_equal(made[2 * 44_100 :], same[2 * 44_100 :])
+    assert not np.array_equal(made[44_100 : 2 * 44_100], same[44_100 : 2 * 44_100])
+    with pytest.raises(CommandError, match="unknown style 'polka'"):
+        generate("--mode", "dream", "--seconds", "1.5", "--styles", "polka",
+                 "--model", str(model), "--out", str(tmp_path / "x.wav"))  # fmt: skip
+    assert not (tmp_path / "x.wav").exists()
 
 
 def test_it_draws_a_seed_when_none_is_given_and_prints_it_to_reproduce(tmp_path):

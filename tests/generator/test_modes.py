@@ -239,16 +239,25 @@ def test_it_needs_clips_no_shorter_than_the_receptive_field():
 
 
 def test_it_makes_every_mode_at_44_1_khz(tmp_path):
-    from tests.generator.trained_helpers import tiny_unet
+    from tests.generator.trained_helpers import tiny_musicnet, tiny_unet
 
     unet = tiny_unet(tmp_path / "unet")
+    music = tiny_musicnet(tmp_path / "musicnet")
     assert audio.SAMPLE_RATE == 44_100
     clip = brahms(3.0)
     for name, mode in modes.MODES.items():
         params = modes.Params(seconds=2.0, seed=0, strength=0.5, steps=2)
         clips = [clip[: int(1.5 * SR)]] if name == "continue" else [clip] * mode.clips
-        out = modes.generate(name, clips, params, model=unet if mode.needs_model else None)
+        model = unet if mode.needs_model else None
+        if name == "replace":  # only the music network repaints a span
+            clips, model = [clip[: 2 * SR]], music
+            params = modes.Params(seconds=2.0, seed=0, steps=2, start=0.5, end=1.5)
+        out = modes.generate(name, clips, params, model=model)
         assert out.shape == (2 * 44_100,), name
+    for name in ("dream", "continue"):  # and the music network serves these too
+        clips = [clip[: int(1.5 * SR)]] if name == "continue" else []
+        params = modes.Params(seconds=2.0, seed=0, steps=2)
+        assert modes.generate(name, clips, params, model=music).shape == (2 * 44_100,), name
 
 
 def test_it_makes_a_full_band_variation_of_a_full_band_clip():

@@ -142,6 +142,11 @@ def test_it_stores_every_setting_on_the_job_and_resubmits_them_all(alice, tmp_pa
         "strength": 0.25,
         "steps": 9,
         "seed": 1234,
+        "styles": ["jazz", "lo-fi"],
+        "guidance": 3.5,
+        "tempo": 96.0,
+        "start": 0.5,
+        "end": 1.25,
         "title": "Both",
     }
     assert set(chosen) == set(SETTINGS)  # every setting differs from its default here
@@ -154,23 +159,32 @@ def test_it_stores_every_setting_on_the_job_and_resubmits_them_all(alice, tmp_pa
     for setting in SETTINGS:
         assert getattr(again, setting) == getattr(job, setting), setting
     recipe = job.recipe
+    music = {"guidance": 3.5, "tempo": 96.0, "start": 0.5, "end": 1.25}
     assert {name: recipe[name] for name in PARAM_NAMES} == {
         "seconds": 3.5,
         "seed": 1234,
         "strength": 0.25,
         "steps": 9,
+        "styles": ["jazz", "lo-fi"],
+        **music,
     }
-    assert Params.of(job) == Params(seconds=3.5, seed=1234, strength=0.25, steps=9)
+    assert Params.of(job) == Params(
+        seconds=3.5, seed=1234, strength=0.25, steps=9, styles=("jazz", "lo-fi"), **music
+    )
 
 
 def test_it_links_a_stored_recipe_back_to_the_same_settings(client, alice, tmp_path, db):
     clip = make_clip(alice, samples=synth(1.5))
     job = make_job(alice, clip, seconds=2.5, strength=0.75, steps=7, seed=42)
     values = settings_from_record(job.recipe)
-    assert list(values) == ["mode", "model_version", "seconds", "strength", "steps", "seed"]
+    assert list(values) == [
+        "mode", "model_version", "seconds", "strength", "steps", "seed", "guidance"
+    ]  # fmt: skip
     client.force_login(alice)
     form = client.get("/generate/", values).context["form"]
     assert {k: str(v) for k, v in values.items()} == {k: form.initial[k] for k in values}
     html = client.get(job.get_absolute_url()).content.decode()
     for setting in PARAM_NAMES:
-        assert f"<dt>{SETTINGS[setting].label}</dt>" in html
+        if job.recipe[setting] not in (None, []):  # unset settings are left off the page
+            assert f"<dt>{SETTINGS[setting].label}</dt>" in html
+    assert "<dt>Tempo</dt>" not in html

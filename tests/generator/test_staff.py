@@ -109,7 +109,7 @@ def test_it_registers_the_next_version_for_the_modes_of_its_architecture():
         name="fresh", arch="unet", config={"loss": float("nan")}, metrics={"kad": float("inf")}
     )
     assert (first.version, second.version) == (1, 2)
-    assert second.modes == ["remix", "continue", "interpolate", "dream"]
+    assert second.modes == ["remix", "continue", "interpolate", "dream", "replace"]
     assert (second.config, second.metrics, second.state) == ({"loss": None}, {"kad": None}, "draft")
     assert ModelVersion.objects.register(name="t", arch="tagger", config={}).modes == []
     assert ModelVersion.objects.next_version("fresh") == 3

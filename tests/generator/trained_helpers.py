@@ -71,3 +71,30 @@ def synth_piece(seconds: float, freq: float, seed: int = 0) -> np.ndarray:
         f = freq * 2 ** (rng.integers(0, 12) / 12)
         out[start : start + note] += (np.sin(2 * np.pi * f * t) * np.exp(-6 * t)).astype(np.float32)
     return 0.3 * out
+
+
+TINY_MUSICNET = {
+    "n_mels": audio.N_MELS,
+    "channels": [8, 16],
+    "bottom": 32,
+    "dilations": [1, 2],
+    "fold": [4, 2],
+    "n_styles": 3,
+    "c_dim": 32,
+}
+TINY_STYLES = ["orchestral", "electronic", "chiptune"]
+
+
+def tiny_musicnet(path: Path, seed: int = 0, window: int = 64) -> checkpoints.Checkpoint:
+    """A randomly initialised small music network saved and loaded like a real checkpoint."""
+    torch.manual_seed(seed)
+    model = checkpoints.build("musicnet", TINY_MUSICNET)
+    torch.nn.init.normal_(model.conv_out.weight, std=0.05)
+    checkpoints.save(
+        model,
+        path,
+        arch="musicnet",
+        hparams=TINY_MUSICNET,
+        extra={"mel_mean": -5.0, "mel_std": 3.5, "window": window, "styles": TINY_STYLES},
+    )
+    return checkpoints.load(path)

@@ -23,7 +23,15 @@ from generator.engine.catalog import MODE_INFO
 from generator.engine.contract import PARAM_NAMES, RANDOM, RECIPE, Params, Setting, default_of
 
 # What a clip or a model is on the command line, where the site picks rows instead.
-_CLI_TYPES = {"clip": Path, "model": Path, "float": float, "int": int, "mode": str, "text": str}
+_CLI_TYPES = {
+    "clip": Path,
+    "model": Path,
+    "float": float,
+    "int": int,
+    "mode": str,
+    "text": str,
+    "labels": str,
+}
 _CLI_HELP = {
     "mode": f"one of: {', '.join(MODE_INFO)}",
     "clip": "an audio file (any format libsndfile reads)",
@@ -38,7 +46,7 @@ def cli_help(setting: Setting) -> str:
         words.append(setting.help)
     if setting.minimum is not None:
         words.append(f"from {setting.minimum:g} to {setting.maximum or 'the mode limit'}")
-    if setting.default is not None:
+    if setting.default not in (None, ()):
         words.append(f"default: {setting.default}")
     return "; ".join(words)
 
@@ -57,6 +65,7 @@ class Command(BaseCommand):
                 required=setting.required,
                 default=None if setting.default == RANDOM else setting.default,
                 help=cli_help(setting),
+                **({"nargs": "+"} if setting.kind == "labels" else {}),
             )
         parser.add_argument("--out", type=Path, required=True, help="output file")
         parser.add_argument(
