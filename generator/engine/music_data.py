@@ -34,22 +34,10 @@ import numpy as np
 import torch
 
 from generator.engine import audio, rhythm
+from generator.engine.corpus import STYLES  # the corpus's style labels, per source
 
 log = logging.getLogger(__name__)
 
-# The corpus's style labels (build_corpus assigns them per source; docs/corpus.md).
-STYLES = (
-    "orchestral",
-    "electronic",
-    "ambient",
-    "rock_pop",
-    "chiptune",
-    "folk_world",
-    "piano",
-    "chorale",
-    "jazz",
-    "not_music",
-)
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".oga", ".opus"}
 SHIFTS = (-3, -2, -1, 1, 2, 3)  # semitones a transposed copy may move
 
