@@ -381,3 +381,14 @@ def test_it_renders_a_grace_note_on_a_sustaining_instrument_to_its_end(tmp_path)
     corpus_renders._write_midi(stream.Score([part]), mid, None)
     samples = corpus_renders._synth(mid, corpus_renders.soundfont(), tmp_path, timeout=30)
     assert samples.shape[1] == 2 and len(samples) < 10 * corpus_audio.SAMPLE_RATE
+
+
+def test_it_names_renders_uniquely_when_scores_share_a_file_name():
+    stems = corpus_renders._stems(
+        ["/c/beethoven/opus18no1/movement1.mxl", "/c/haydn/opus74no1/movement1.mxl", "/c/j/rag.mxl"]
+    )
+    assert list(stems.values()) == [
+        "beethoven-opus18no1-movement1",
+        "haydn-opus74no1-movement1",
+        "rag",
+    ]
