@@ -392,3 +392,15 @@ def test_it_names_renders_uniquely_when_scores_share_a_file_name():
         "haydn-opus74no1-movement1",
         "rag",
     ]
+
+
+@pytest.mark.skipif(corpus_renders.available() != "", reason="needs fluidsynth and music21")
+def test_it_renders_again_a_render_whose_file_was_deleted(small, tmp_path):
+    out = tmp_path / "c"
+    shutil.copytree(small, out)
+    kwargs = {"sources": ("renders",), "render_sets": ("chorales",), "limit": 5}
+    first = corpus.build(out, max_seconds=3.0, **kwargs)
+    lost = out / first[0].path
+    lost.unlink()
+    again = corpus.build(out, max_seconds=3.0, **kwargs)
+    assert lost.exists() and [r.piece for r in again] == [r.piece for r in first]
