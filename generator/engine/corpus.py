@@ -369,8 +369,10 @@ def _renders(
     for i, kind in enumerate(sets):
         if progress:
             progress(f"rendering {kind}", i / len(sets))
-        for r in corpus_renders.render(kind, limit, seed, write, cache.renders):
-            if r.rel not in cache.renders:
+        # A render whose file was deleted is rendered again.
+        done = {rel: r for rel, r in cache.renders.items() if (out / rel).exists()}
+        for r in corpus_renders.render(kind, limit, seed, write, done):
+            if r.rel not in done:
                 cache.add_render(r)
             labels = {"tag": r.style, "style": r.style, "music": True, **r.labels}
             pieces.append(

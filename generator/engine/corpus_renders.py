@@ -28,6 +28,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +47,10 @@ SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
 )
 SETS = ("chorales", "folk", "piano", "choir")
-# Pieces per set when no limit is given: every chorale and piano work, a
-# seeded choice of the 1,059 fiddle tunes and of the 1,318 Palestrina movements.
-CAPS = {"chorales": None, "folk": 160, "piano": None, "choir": 40}
+# Pieces per set when no limit is given: every chorale, and a seeded choice of
+# the 1,059 fiddle tunes, the 69 keyboard and chamber works (large scores take
+# music21 half a minute each to read) and the 1,318 Palestrina movements.
+CAPS = {"chorales": None, "folk": 160, "piano": 16, "choir": 12}
 
 # General MIDI programs (0-based) per instrument family, for the chorales.
 GM_FAMILIES: dict[str, tuple[int, ...]] = {
@@ -275,11 +277,25 @@ def _synth(mid: Path, sf2: Path, workdir: Path, timeout: float = 120) -> np.ndar
     return samples
 
 
-def _render_one(kind: str, path: str, seed: int, sf2: Path, workdir: Path):
+def _stems(paths: list[str]) -> dict[str, str]:
+    """A unique name per score: its file name, or its folders too where names repeat.
+
+    Quartets ship as beethoven/opus18no1/movement1.mxl, haydn/opus74no1/movement1.mxl...
+    """
+    counts = Counter(Path(p).stem for p in paths)
+    out = {}
+    for p in paths:
+        stem = Path(p).stem
+        if counts[stem] > 1:
+            stem = "-".join(Path(p).with_suffix("").parts[-3:])
+        out[p] = stem
+    return out
+
+
+def _render_one(kind: str, path: str, stem: str, seed: int, sf2: Path, workdir: Path):
     """Render one score: (samples float32[T, 2], piece name, style, labels)."""
     from music21 import corpus as m21corpus
 
-    stem = Path(path).stem
     name = f"{kind}/{stem}"
     rng = piece_rng(seed, name)
     score = _first_score(m21corpus.parse(path))
@@ -348,18 +364,19 @@ def render(
     sf2 = soundfont()
     assert sf2 is not None
     paths = _paths(kind)
+    stems = _stems(paths)  # over the whole set, so a name does not depend on the cap
     # A seeded choice spreads a limited set over the whole collection.
     paths.sort(key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest())
     paths = paths[: limit or CAPS[kind]]
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(paths):
-            stem = Path(path).stem
+            stem = stems[path]
             rel = f"audio/renders/{kind}/{stem}.flac"
             if rel in done:
                 yield done[rel]
                 continue
             try:
-                samples, name, style, labels = _render_one(kind, path, seed, sf2, Path(tmp))
+                samples, name, style, labels = _render_one(kind, path, stem, seed, sf2, Path(tmp))
             except Exception as exc:  # a score music21 cannot lay out: skip it, keep going
                 log.warning("%s not rendered: %s", path, exc)
                 continue

@@ -390,3 +390,26 @@ def test_it_renders_a_grace_note_on_a_sustaining_instrument_to_its_end(tmp_path)
     corpus_renders._write_midi(stream.Score([part]), mid, None)
     samples = corpus_renders._synth(mid, corpus_renders.soundfont(), tmp_path, timeout=30)
     assert samples.shape[1] == 2 and len(samples) < 10 * corpus_audio.SAMPLE_RATE
+
+
+def test_it_names_renders_uniquely_when_scores_share_a_file_name():
+    stems = corpus_renders._stems(
+        ["/c/beethoven/opus18no1/movement1.mxl", "/c/haydn/opus74no1/movement1.mxl", "/c/j/rag.mxl"]
+    )
+    assert list(stems.values()) == [
+        "beethoven-opus18no1-movement1",
+        "haydn-opus74no1-movement1",
+        "rag",
+    ]
+
+
+@pytest.mark.skipif(corpus_renders.available() != "", reason="needs fluidsynth and music21")
+def test_it_renders_again_a_render_whose_file_was_deleted(small, tmp_path):
+    out = tmp_path / "c"
+    shutil.copytree(small, out)
+    kwargs = {"sources": ("renders",), "render_sets": ("chorales",), "limit": 5}
+    first = corpus.build(out, max_seconds=3.0, **kwargs)
+    lost = out / first[0].path
+    lost.unlink()
+    again = corpus.build(out, max_seconds=3.0, **kwargs)
+    assert lost.exists() and [r.piece for r in again] == [r.piece for r in first]
