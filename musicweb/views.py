@@ -31,6 +31,7 @@ MUSICIAN_WORDS = {
     "continue": "Keep the band playing: the clip goes on past its last bar, without a seam.",
     "interpolate": "A crossfade that composes: one clip becomes the other over the length you set.",
     "dream": "No clip at all: the model improvises in the style it learned.",
+    "replace": "Punch in a new take: pick the bars to redo, and the rest stays as you played it.",
 }
 
 

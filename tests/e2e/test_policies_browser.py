@@ -34,7 +34,7 @@ def _visit(page, url: str, console: list[str]) -> None:
 def test_it_runs_every_page_under_the_policy(new_page, site, tmp_path):
     alice = make_user("alice", quota_mb=2)  # a small quota, so that the meter shows some use
     clip = make_clip(alice)
-    job = make_job(alice, clip)
+    make_job(alice, clip)  # a finished job for the My jobs list
     track = make_track(make_user("bob"), "Night drive")
     page = new_page(alice)
     console: list[str] = []
@@ -54,9 +54,14 @@ def test_it_runs_every_page_under_the_policy(new_page, site, tmp_path):
     _visit(page, f"/library/{clip.uid}/", console)
     expect(page.locator("[data-waveform]")).to_be_visible()
 
-    # The job page goes live over its socket (a module script, a WebSocket to 'self').
-    _visit(page, f"/jobs/{job.uid}/", console)
+    # The job page goes live over its socket (a module script, a WebSocket to 'self'). A short
+    # job can finish before its page loads (then no socket opens), so watch a long one, then
+    # cancel it through the page so the worker is free for what follows.
+    long_job = make_job(alice, clip, seconds=120, seed=8)
+    _visit(page, f"/jobs/{long_job.uid}/", console)
     expect(page.locator("[data-live]")).to_be_visible(timeout=30_000)
+    page.locator("[data-cancel-form] button").click()
+    expect(page.locator("[data-cancel-form]")).to_be_hidden(timeout=30_000)
 
     # A track page: the player bar starts, the play is counted through fetch, the rating form works.
     _visit(page, f"/tracks/{track.uid}/", console)

@@ -225,7 +225,7 @@ def test_it_still_reads_an_old_analysis_copy_at_the_new_rate(alice, source):
 
 
 def test_it_leaves_old_tracks_playing(client, alice, source, django_capture_on_commit_callbacks):
-    from tests.gallery.helpers import make_track
+    from tests.factories import make_track
 
     track = make_track(alice)  # a first-release track: 22,050 Hz mono WAV
     before = sha(track.audio)

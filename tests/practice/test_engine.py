@@ -224,3 +224,11 @@ def test_it_ships_small_verified_practice_checkpoints():
     assert sum(writer.config["provenance"]["melodies"].values()) > 500
     size = sum(f.stat().st_size for f in practice.WEIGHTS.rglob("*") if f.is_file())
     assert size < 5 * 2**20
+
+
+@pytest.mark.parametrize("slug", sorted(compose.INSTRUMENTS))
+def test_it_builds_a_score_in_every_instruments_clef(slug):
+    """Each instrument's clef is one music21 knows (the bass's 8vb clef once was not)."""
+    piece = compose.compose(_writer(1), [compose.Request("folk", 1, 2, slug, seed=3)])[0]
+    score = engrave.score(piece, "Clef check")
+    assert score.parts[0].recurse().getElementsByClass("Clef")

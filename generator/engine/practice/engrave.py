@@ -25,7 +25,14 @@ from generator.engine import audio, corpus_renders
 from generator.engine.practice.compose import Piece
 
 AUDIO_RATE = 44_100
-CLEFS = {"treble": "G2", "treble8vb": "G2_8vb", "bass": "F4", "bass8vb": "F4_8vb", "alto": "C3"}
+# Clef names -> (music21 sign and line, octave shift): the 8vb clefs sound an octave lower.
+CLEFS = {
+    "treble": ("G2", 0),
+    "treble8vb": ("G2", -1),
+    "bass": ("F4", 0),
+    "bass8vb": ("F4", -1),
+    "alto": ("C3", 0),
+}
 
 
 class EngraveError(RuntimeError):
@@ -61,7 +68,8 @@ def score(piece: Piece, title: str = "") -> Any:
     inst = instrument.instrumentFromMidiProgram(piece.instrument.program)
     inst.partName = piece.instrument.name
     part.insert(0, inst)
-    part.insert(0, clef.clefFromString(CLEFS[piece.instrument.clef]))
+    sign, shift = CLEFS[piece.instrument.clef]
+    part.insert(0, clef.clefFromString(sign, octaveShift=shift))
     part.insert(0, key.KeySignature(piece.sharps).asKey(piece.mode))
     part.insert(0, meter.TimeSignature("4/4"))
     # The tempo sounds (MIDI, timemap) but is not printed: the page shows it in text, and
