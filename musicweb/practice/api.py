@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -44,6 +46,8 @@ class PracticePieceViewSet(
 
     @extend_schema(request=PracticeRequestSerializer, responses={201: PracticePieceSerializer})
     def create(self, request, *args, **kwargs):
+        if not isinstance(request.data, Mapping):
+            raise ValidationError("Send the piece's settings as a JSON object or a form.")
         form = PracticeForm(request.data)
         if not form.is_valid():
             raise form_errors(form)

@@ -75,3 +75,12 @@ def test_it_is_in_the_schema(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "/api/practice/" in schema["paths"]
     assert "/api/practice/{uid}/publish/" in schema["paths"]
+
+
+@pytest.mark.parametrize("body", [[None, None], "just text", 7])
+def test_it_refuses_a_json_body_that_is_not_an_object(api, alice, body):
+    api.force_authenticate(alice)
+    response = api.post("/api/practice/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "JSON object" in response.content.decode()
+    assert not PracticePiece.objects.exists()
