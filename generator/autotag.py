@@ -12,7 +12,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-MIN_PROBABILITY = 0.2
 MAX_TAGS = 3
 
 
@@ -30,9 +29,5 @@ def describe(samples: np.ndarray, mel=None) -> tuple[list[str], list[float]]:
     except Exception:
         log.warning("tagging failed; going on without tags", exc_info=True)
         return [], []
-    labels = [
-        label
-        for label, p in analysis.tags[:MAX_TAGS]
-        if p >= MIN_PROBABILITY and label != "not_music"
-    ]
+    labels = [label for label, _ in analysis.shown[:MAX_TAGS] if label != "not_music"]
     return labels, [round(float(x), 5) for x in analysis.embedding]

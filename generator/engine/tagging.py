@@ -26,6 +26,9 @@ from generator.engine import audio, checkpoints
 from generator.engine.diffusion import MelNorm
 from generator.engine.errors import InvalidInput
 
+# For a checkpoint trained before calibration: the probability a label needs to be shown.
+DEFAULT_THRESHOLD = 0.2
+
 
 def resolve(model: Any = None) -> checkpoints.Checkpoint:
     """The tagger checkpoint from None (the default), a path or a Checkpoint."""
@@ -80,6 +83,12 @@ class Analysis:
 
     tags: list[tuple[str, float]]  # most likely first, summing to 1
     embedding: np.ndarray  # unit-length float32[embed_dim]
+    threshold: float = DEFAULT_THRESHOLD  # the checkpoint's calibrated "sure enough to show"
+
+    @property
+    def shown(self) -> list[tuple[str, float]]:
+        """The labels sure enough to show a person: none rather than a wrong one."""
+        return [(label, p) for label, p in self.tags if p >= self.threshold]
 
 
 @torch.inference_mode()
@@ -95,6 +104,7 @@ def analyse(samples: np.ndarray, model: Any = None, *, mel: torch.Tensor | None 
     return Analysis(
         tags=[(label, round(float(p), 4)) for label, p in ranked],
         embedding=_unit(per_window.numpy().mean(axis=0)),
+        threshold=float(ckpt.extra.get("threshold", DEFAULT_THRESHOLD)),
     )
 
 

@@ -34,6 +34,7 @@ from generator.engine import audio, checkpoints
 from generator.engine import corpus as corpus_mod
 from generator.engine.contract import CancelCheck, Progress
 from generator.engine.diffusion import MelNorm, q_sample, v_target
+from generator.engine.music_data import MelCache
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class TrainConfig:
 class Dataset:
     """Log-mels of the pieces, with labels for the tagger: mels[i] is Tensor[n_mels, frames]."""
 
-    mels: list[torch.Tensor]
+    mels: list[torch.Tensor | np.ndarray]  # arrays: float16 mels memory-mapped from a MelCache
     labels: list[int]
     classes: list[str]
     names: list[str]
@@ -118,8 +119,14 @@ def load_data(
     split: str = "train",
     classes: list[str] | None = None,
     min_frames: int = 160,
+    cache: MelCache | None = None,
 ) -> Dataset:
-    """Decode and analyse the pieces once: the U-Net sees music only, the tagger everything."""
+    """Decode and analyse the pieces once: the U-Net sees music only, the tagger everything.
+
+    With a ``cache`` (the music network's mel cache, filled here where a piece is
+    missing) the mels stay on disk, memory-mapped float16, so a corpus of tens of
+    hours trains in little memory; without one every mel is held as float32.
+    """
     pieces = _pieces_from(data, split)
     if arch == "unet":
         pieces = [p for p in pieces if p.labels.get("music", True)]
@@ -130,28 +137,58 @@ def load_data(
         tag = str(p.labels.get("tag", "unknown"))
         if arch == "tagger" and tag not in classes:
             continue
-        try:
-            samples = audio.load(p.path)
-        except audio.AudioError as exc:
-            raise TrainingError(f"{p.path}: {exc}") from exc
-        if audio.is_silent(samples):
+        mel = _cached_mel(cache, p.path) if cache is not None else _decoded_mel(p.path)
+        if mel is None:
             continue
-        mel = audio.log_mel(samples)
+        seconds += mel.shape[-1] * audio.HOP / audio.SAMPLE_RATE
         if mel.shape[-1] < min_frames:  # tile short clips so any crop fits
-            mel = mel.repeat(1, math.ceil(min_frames / mel.shape[-1]))
-        mels.append(mel.contiguous())
+            reps = math.ceil(min_frames / mel.shape[-1])
+            mel = mel.repeat(1, reps) if isinstance(mel, torch.Tensor) else np.tile(mel, (1, reps))
+        mels.append(mel)
         labels.append(classes.index(tag) if tag in classes else -1)
         names.append(p.piece)
-        seconds += len(samples) / audio.SAMPLE_RATE
         prov.append({"piece": p.piece, "source": p.source, "licence": p.licence})
     return Dataset(mels, labels, classes, names, seconds, prov)
 
 
+def _decoded_mel(path: str) -> torch.Tensor | None:
+    """The log-mel of one file, or None when it is silent."""
+    try:
+        samples = audio.load(path)
+    except audio.AudioError as exc:
+        raise TrainingError(f"{path}: {exc}") from exc
+    if audio.is_silent(samples):
+        return None
+    return audio.log_mel(samples).contiguous()
+
+
+def _cached_mel(cache: MelCache, path: str) -> np.ndarray | None:
+    """The cached log-mel of one file (analysed now if missing); None if silent or broken."""
+    if not cache.has(path):
+        cache.build(path)
+    got = cache.get(path)
+    return None if got is None else got[0]
+
+
+def _columns(mel: torch.Tensor | np.ndarray, start: int, span: int) -> torch.Tensor:
+    """Frames start..start+span of a mel as float32 Tensor[n_mels, span]."""
+    if isinstance(mel, torch.Tensor):
+        return mel[:, start : start + span]
+    return torch.from_numpy(np.asarray(mel[:, start : start + span], dtype=np.float32))
+
+
 def mel_stats(ds: Dataset) -> MelNorm:
     """Mean and standard deviation of all log-mel bins (stored in the checkpoint)."""
-    total = sum(m.numel() for m in ds.mels)
-    mean = sum(float(m.double().sum()) for m in ds.mels) / total
-    var = sum(float(((m.double() - mean) ** 2).sum()) for m in ds.mels) / total
+    # Cached (memory-mapped) mels are read every 8th frame: a corpus of hours needs no more.
+    mels = [
+        m
+        if isinstance(m, torch.Tensor)
+        else torch.from_numpy(np.array(m[:, ::8], dtype=np.float32))
+        for m in ds.mels
+    ]
+    total = sum(m.numel() for m in mels)
+    mean = sum(float(m.double().sum()) for m in mels) / total
+    var = sum(float(((m.double() - mean) ** 2).sum()) for m in mels) / total
     return MelNorm(round(mean, 4), round(math.sqrt(var), 4))
 
 
@@ -174,7 +211,7 @@ def sample_batch(
             rate = 1.0 + (float(torch.rand((), generator=gen)) * 2 - 1) * cfg.stretch
         span = min(mel.shape[-1], max(8, round(cfg.window * rate)))
         start = int(torch.randint(0, mel.shape[-1] - span + 1, (), generator=gen))
-        crop = mel[:, start : start + span]
+        crop = _columns(mel, start, span)
         if span != cfg.window:
             crop = F.interpolate(crop[None], size=cfg.window, mode="linear", align_corners=False)[0]
         if augment:
@@ -324,6 +361,7 @@ def train(
     *,
     resume: bool = False,
     validation: Sequence[str | Path] | None = None,
+    cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> Path:
@@ -333,7 +371,10 @@ def train(
     + ``config.json``; the resumable state to ``train_state.*`` every
     ``checkpoint_every`` steps and on cancellation (then
     ``generator.engine.errors.Cancelled`` is raised). With ``resume`` the run
-    continues from that state; the config must match.
+    continues from that state; the config must match. ``cache_dir``: read mels
+    from (and fill) a mel cache instead of holding every decoded piece.
+    A tagger trained on a corpus is then judged per piece on its held-out
+    splits (see ``tagger_eval``).
     """
     if cfg.arch not in checkpoints.BUILDERS:
         raise TrainingError(f"Unknown architecture {cfg.arch!r}.")
@@ -352,7 +393,8 @@ def train(
         if saved != mine:
             raise TrainingError("The saved training state was made with another configuration.")
     classes = prior["classes"] if prior else None
-    ds = load_data(data, cfg.arch, classes=classes)
+    cache = MelCache(cache_dir) if cache_dir is not None else None
+    ds = load_data(data, cfg.arch, classes=classes, cache=cache)
     if not ds.mels:
         raise TrainingError("No usable audio in the training data.")
     if cfg.arch == "tagger" and len(ds.classes) < 2:
@@ -362,6 +404,7 @@ def train(
         cfg.arch,
         split="validation",
         classes=ds.classes,
+        cache=cache,
     )
     norm = MelNorm(**prior["norm"]) if prior else mel_stats(ds)
 
@@ -432,6 +475,16 @@ def train(
         metrics["val_loss"] = round(_validate_unet(final, val, cfg, norm), 5)
     else:
         metrics.update(_validate_tagger(final, val, cfg, norm))
+    extra: dict[str, Any] = {"mel_mean": norm.mean, "mel_std": norm.std, "window": cfg.window}
+    if cfg.arch == "tagger":
+        extra["classes"] = ds.classes
+        test = load_data(data, "tagger", split="test", classes=ds.classes, cache=cache)
+        if val.mels and test.mels:
+            from generator.engine import tagger_eval
+
+            judged = tagger_eval.judge(final, norm, cfg.window, val, test)
+            extra["threshold"] = judged["threshold"]
+            metrics["pieces"] = judged
     metrics["train_seconds_this_run"] = round(time.monotonic() - started, 1)
     provenance = {
         "train_seconds_of_audio": round(ds.seconds, 1),
@@ -442,9 +495,6 @@ def train(
         "pieces": ds.provenance,
         "train_config": asdict(cfg),
     }
-    extra: dict[str, Any] = {"mel_mean": norm.mean, "mel_std": norm.std, "window": cfg.window}
-    if cfg.arch == "tagger":
-        extra["classes"] = ds.classes
     checkpoints.save(
         final,
         out,

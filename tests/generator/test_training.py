@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from django.core.management import CommandError, call_command
 
-from generator.engine import checkpoints, training
+from generator.engine import checkpoints, tagger_eval, training
 from generator.engine.errors import Cancelled
 from tests.generator.trained_helpers import TINY_TAGGER, TINY_UNET, synth_piece, write_clip
 
@@ -163,3 +164,55 @@ def test_it_trains_from_the_command_line(clips, tmp_path):
             str(tmp_path / "x"),
             verbosity=0,
         )
+
+
+def _tiny_corpus(root) -> str:
+    """A manifest corpus: two styles, pieces in every split (as build_corpus writes them)."""
+    rows = []
+    for i, (style, freq) in enumerate([("piano", 220.0), ("organ", 110.0)] * 3):
+        split = ("train", "validation", "test")[i // 2]
+        rel = f"{split}/{style}{i}.wav"
+        write_clip(root / rel, synth_piece(3.0, freq * (1 + 0.1 * i), seed=i))
+        labels = {"tag": style, "style": style, "music": True}
+        rows.append(
+            {
+                "piece": f"p{i}",
+                "source": "s",
+                "licence": "PD",
+                "path": rel,
+                "seconds": 3.0,
+                "split": split,
+                "labels": labels,
+                "style": style,
+            }
+        )
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(root)
+
+
+def test_a_corpus_tagger_trains_from_the_mel_cache_and_calibrates_its_threshold(tmp_path):
+    data = _tiny_corpus(tmp_path / "corpus")
+    cache = tmp_path / "cache"
+    out = training.train(_cfg("tagger", 6), [data], tmp_path / "t", cache_dir=cache)
+    ckpt = checkpoints.load(out)
+    # Every piece of every split was analysed once into the cache, as float16 on disk.
+    assert len(list(cache.rglob("*.npy"))) == 6
+    judged = ckpt.config["metrics"]["pieces"]
+    assert judged["test"]["pieces"] == 2
+    assert set(judged["test"]["per_label"]) == {"organ", "piano"}
+    assert 0.0 < ckpt.extra["threshold"] <= tagger_eval.NEVER
+    assert ckpt.extra["threshold"] == judged["threshold"]
+    # A second run reads the cache instead of decoding: the same data, the same weights.
+    again = training.train(_cfg("tagger", 6), [data], tmp_path / "t2", cache_dir=cache)
+    a, b = _weights(out), _weights(again)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_threshold_is_the_lowest_at_which_shown_labels_are_right_often_enough():
+    labels = np.array([0, 0, 1, 1, 0])
+    probs = np.array([[0.9, 0.1], [0.7, 0.3], [0.4, 0.6], [0.55, 0.45], [0.35, 0.65]])
+    # Sure to unsure: right, right, right (0.6), wrong (0.55), wrong (0.65 says 1).
+    assert tagger_eval.calibrate(probs, labels, target=0.75) == 0.6
+    assert tagger_eval.calibrate(probs, labels, target=1.0) == 0.7
+    # A tagger that is never right enough shows nothing.
+    assert tagger_eval.calibrate(probs[[3, 4]], labels[[3, 4]], 0.8) == tagger_eval.NEVER

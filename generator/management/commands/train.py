@@ -31,7 +31,9 @@ class Command(BaseCommand):
             default=None,
             help="musicnet: start from a checkpoint's weights (no path: the shipped one)",
         )
-        parser.add_argument("--cache", default=None, help="musicnet: mel cache folder")
+        parser.add_argument(
+            "--cache", default=None, help="musicnet, tagger: mel cache folder (filled as needed)"
+        )
         parser.add_argument(
             "--cache-only", action="store_true", help="musicnet: analyse the corpus, do not train"
         )
@@ -39,7 +41,9 @@ class Command(BaseCommand):
             "--no-fill", action="store_true", help="musicnet: train on what is cached already"
         )
         parser.add_argument("--transpositions", type=int, default=1)
-        parser.add_argument("--window", type=int, default=None, help="musicnet: crop frames")
+        parser.add_argument(
+            "--window", type=int, default=None, help="musicnet, tagger: crop frames"
+        )
         parser.add_argument(
             "--export-every", type=int, default=None, help="musicnet: write EMA weights every N"
         )
@@ -114,12 +118,19 @@ class Command(BaseCommand):
         kwargs["batch_size"] = opts["batch_size"] or (8 if opts["arch"] == "unet" else 32)
         if opts["lr"] is not None:
             kwargs["lr"] = opts["lr"]
+        if opts["window"] is not None:
+            kwargs["window"] = opts["window"]
         cfg = training.TrainConfig(
             arch=opts["arch"], steps=opts["steps"], seed=opts["seed"], **kwargs
         )
         try:
             return training.train(
-                cfg, opts["data"], opts["out"], resume=opts["resume"], progress=report
+                cfg,
+                opts["data"],
+                opts["out"],
+                resume=opts["resume"],
+                cache_dir=opts["cache"],
+                progress=report,
             )
         except training.TrainingError as exc:
             raise CommandError(str(exc)) from exc
